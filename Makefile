@@ -27,7 +27,7 @@ RST_OBJ := $(patsubst %,$(B)/obj/rst/%.o,$(RST_SRC))
 
 # The restorer runs with no libc, at a fixed address far from where programs live.
 RESTORER_ADDR := 0x6ff000000000
-RST_CFLAGS := -O2 -g -ffreestanding -fno-stack-protector -fno-builtin -fno-pic -fno-pie \
+RST_CFLAGS := -O2 -g -ffreestanding -fno-stack-protector -fno-builtin -fpie \
               -mno-red-zone -fno-asynchronous-unwind-tables -fcf-protection=none \
               -mgeneral-regs-only -DCOCOON_FREESTANDING
 

@@ -34,6 +34,8 @@ int img_header_check(const struct img_header *h, uint64_t actual_file_size)
 		return IMG_E_ARCH;
 	if (h->version != IMG_VERSION || h->header_size != sizeof(*h) || h->page_size != IMG_PAGE)
 		return IMG_E_LAYOUT;
+	if (h->hostname[sizeof(h->hostname) - 1] || h->progname[sizeof(h->progname) - 1])
+		return IMG_E_LAYOUT;
 	if (img_header_sum(h) != h->header_sum)
 		return IMG_E_HEADER_SUM;
 	if (h->file_size != actual_file_size)

@@ -29,7 +29,7 @@ char *proto_escape(const char *s, char *out, size_t cap)
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (o + 4 > cap)
+		if (o + (needs_escape(c) ? 3 : 1) + 1 > cap)
 			goto overflow;
 		if (needs_escape(c)) {
 			out[o++] = '%';
@@ -198,10 +198,11 @@ int proto_parse_addr(const char *s, char *host, size_t hcap, int *port)
 {
 	const char *colon;
 	size_t hlen;
+	int bracketed = s && s[0] == '[';
 
 	if (!s || !*s)
 		return -EINVAL;
-	if (s[0] == '[') {
+	if (bracketed) {
 		const char *close = strchr(s, ']');
 		if (!close || close[1] != ':')
 			return -EINVAL;
@@ -212,7 +213,7 @@ int proto_parse_addr(const char *s, char *host, size_t hcap, int *port)
 		colon = strrchr(s, ':');
 		hlen = colon ? (size_t)(colon - s) : 0;
 	}
-	if (hlen + 1 > hcap)
+	if (hlen + 1 > hcap || (bracketed && hlen == 0) || (!bracketed && memchr(s, ':', hlen)))
 		return -EINVAL;
 	if (hlen) {
 		memcpy(host, s, hlen);
@@ -222,6 +223,8 @@ int proto_parse_addr(const char *s, char *host, size_t hcap, int *port)
 	}
 	const char *ps = colon ? colon + 1 : s;
 	char *end;
+	if (*ps < '0' || *ps > '9')
+		return -EINVAL;
 	long p = strtol(ps, &end, 10);
 	if (!*ps || *end || p < 0 || p > 65535)
 		return -EINVAL;

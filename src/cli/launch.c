@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cocoon launch: run a program under Cocoon.  Makes sure a coordinator
+ * answers, puts the runtime into LD_PRELOAD with the coordinator's address
+ * and secret, and execs the program (which keeps our pid, stdio and env).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/config.h"
+#include "common/proto.h"
+
+static const char *arg_coord, *arg_ckpt_dir;
+static int arg_interval;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
+		   "[--interval SECONDS] [--] PROGRAM [ARG...]\n"
+		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
+		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
+		   "Images go to DIR (default $%s, else ./%s).\n",
+		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
+}
+
+/* mkdir -p with mode 0700 for the directories we create. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = 0;
+			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Absolute form of the checkpoint directory, created 0700 if missing. */
+int cli_ckpt_dir(const char *arg, char *out, size_t cap, int create)
+{
+	const char *dir = arg ? arg : getenv(ENV_CKPT_DIR);
+	char cwd[PATH_MAX];
+
+	if (!dir || !*dir)
+		dir = COCOON_DEFAULT_CKPT_DIR;
+	if (dir[0] == '/') {
+		snprintf(out, cap, "%s", dir);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		if (snprintf(out, cap, "%s/%s", cwd, dir) >= (int)cap)
+			return -ENAMETOOLONG;
+	}
+	return create ? make_dirs(out) : 0;
+}
+
+/* A statically linked program can't load the runtime: say so. */
+static void warn_if_static(const char *prog)
+{
+	char path[PATH_MAX];
+	Elf64_Ehdr eh;
+	int fd = -1;
+
+	if (strchr(prog, '/')) {
+		fd = open(prog, O_RDONLY | O_CLOEXEC);
+	} else {
+		const char *p = getenv("PATH");
+		while (p && *p && fd < 0) {
+			size_t n = strcspn(p, ":");
+			snprintf(path, sizeof(path), "%.*s/%s", (int)n, p, prog);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			p += n + (p[n] == ':');
+		}
+	}
+	if (fd < 0)
+		return;
+	if (read(fd, &eh, sizeof(eh)) == sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		int interp = 0;
+		for (int i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+			    sizeof(ph))
+				break;
+			interp |= ph.p_type == PT_INTERP;
+		}
+		if (!interp)
+			cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
+				  "it will not be checkpointed", prog);
+	}
+	close(fd);
+}
+
+/* NAME=VALUE prepended (sep != 0) or set. */
+static int env_prepend(const char *name, const char *value, char sep)
+{
+	const char *old = getenv(name);
+	char buf[8192];
+
+	if (old && *old && sep) {
+		if (strstr(old, value))
+			return 0;
+		snprintf(buf, sizeof(buf), "%s%c%s", value, sep, old);
+		return setenv(name, buf, 1);
+	}
+	return setenv(name, value, 1);
+}
+
+int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir)
+{
+	char lib[PATH_MAX], coord[300];
+
+	if (snprintf(lib, sizeof(lib), "%s/../lib/cocoon/libcocoon.so", cli_self_dir()) >=
+	    (int)sizeof(lib))
+		return -ENAMETOOLONG;
+	if (access(lib, R_OK) != 0) {
+		cli_error("runtime library %s is missing", lib);
+		return -ENOENT;
+	}
+	if (strchr(a->host, ':'))
+		snprintf(coord, sizeof(coord), "[%s]:%d", a->host, a->port);
+	else
+		snprintf(coord, sizeof(coord), "%s:%d", a->host, a->port);
+	if (setenv(ENV_COORD, coord, 1) || setenv(ENV_SECRET, a->secret, 1) ||
+	    setenv(ENV_CKPT_DIR, ckpt_dir, 1) || env_prepend("LD_PRELOAD", lib, ':') ||
+	    env_prepend("GLIBC_TUNABLES", "glibc.pthread.rseq=0", ':'))
+		return -errno;
+	return 0;
+}
+
+int cmd_launch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "coord", required_argument, NULL, 'c' },
+		{ "ckpt-dir", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct coord_addr a;
+	char dir[PATH_MAX];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "+c:d:i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': arg_coord = optarg; break;
+		case 'd': arg_ckpt_dir = optarg; break;
+		case 'i': arg_interval = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(dir), 1))) {
+		cli_error("launch: checkpoint directory: %s", strerror(-err));
+		return 1;
+	}
+	if ((err = cli_coord_resolve(arg_coord, &a))) {
+		cli_error("launch: bad coordinator address %s", arg_coord ? arg_coord : "");
+		return 1;
+	}
+	if (cli_coord_ensure(&a, dir, arg_interval))
+		return 1;
+	if (arg_interval > 0) {
+		int fd = cli_coord_open_ctl(&a);
+		if (fd >= 0) {
+			proto_send(fd, "SET interval=%d", arg_interval);
+			close(fd);
+		}
+	}
+	if (cli_runtime_env(&a, dir))
+		return 1;
+	warn_if_static(argv[optind]);
+	execvp(argv[optind], argv + optind);
+	cli_error("launch: cannot run %s: %s", argv[optind], strerror(errno));
+	return 127;
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cocoon restart: bring a computation back from its latest complete
+ * generation (or from the given images).  Every image is validated here,
+ * while nothing has changed yet, so a bad one costs a message, not a
+ * half-restored process.  Then this process execs the restorer on the image
+ * and so keeps its pid for the restored program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/config.h"
+#include "common/image.h"
+#include "common/manifest.h"
+#include "common/proto.h"
+
+int cli_ckpt_dir(const char *arg, char *out, size_t cap, int create);
+int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir);
+
+static const char *arg_coord, *arg_ckpt_dir;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [IMAGE...]\n"
+		   "Restart the latest complete generation in DIR (default $%s, else ./%s),\n"
+		   "or the given images, in the foreground.  The exit status is the program's.\n",
+		   ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
+}
+
+/* Check header and metadata of one image; print one line when bad. */
+static int validate(const char *path, struct img_header *h)
+{
+	struct stat st;
+	struct img_meta m;
+	void *meta = NULL;
+	int err, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		cli_error("restart: image %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(h, 0, sizeof(*h));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cli_error("restart: image %s: not a regular file", path);
+		goto err_close;
+	}
+	if (pread(fd, h, sizeof(*h), 0) < 0) {
+		cli_error("restart: image %s: %s", path, strerror(errno));
+		goto err_close;
+	}
+	if ((err = img_header_check(h, (uint64_t)st.st_size)))
+		goto bad;
+	meta = malloc(h->meta_len ? h->meta_len : 1);
+	if (!meta || pread(fd, meta, h->meta_len, (off_t)h->meta_off) != (ssize_t)h->meta_len) {
+		err = IMG_E_SHORT;
+		goto bad;
+	}
+	if ((err = img_meta_check(h, meta, &m)))
+		goto bad;
+	free(meta);
+	close(fd);
+	return 0;
+bad:
+	cli_error("restart: image %s: %s", path, img_strerror(err));
+	free(meta);
+err_close:
+	close(fd);
+	return -1;
+}
+
+/* The images of the latest complete generation in dir. */
+static int latest_images(const char *dir, struct manifest *m)
+{
+	char gen_dir[PATH_MAX];
+	struct stat st;
+	int err;
+
+	if (stat(dir, &st) != 0) {
+		cli_error("restart: checkpoint directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	err = ckpt_latest_gen_dir(dir, gen_dir, sizeof(gen_dir));
+	if (err) {
+		cli_error("restart: no complete checkpoint in %s (%s)", dir,
+			  err == -ENOENT ? "no 'latest'" : strerror(-err));
+		return -1;
+	}
+	err = manifest_read(gen_dir, m);
+	if (err) {
+		cli_error("restart: %s/%s: %s", gen_dir, CKPT_MANIFEST,
+			  err == -EBADMSG ? "malformed manifest" : strerror(-err));
+		return -1;
+	}
+	if (m->n == 0) {
+		cli_error("restart: %s lists no images", gen_dir);
+		manifest_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_restart(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "coord", required_argument, NULL, 'c' },
+		{ "ckpt-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct manifest m;
+	struct img_header h;
+	struct coord_addr a;
+	char dir[PATH_MAX], restorer[PATH_MAX];
+	const char *image;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "+c:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': arg_coord = optarg; break;
+		case 'd': arg_ckpt_dir = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(dir), 0))) {
+		cli_error("restart: checkpoint directory: %s", strerror(-err));
+		return 1;
+	}
+	manifest_init(&m);
+	if (optind < argc) {
+		for (int i = optind; i < argc; i++) {
+			struct manifest_image im = { 0 };
+			snprintf(im.path, sizeof(im.path), "%s", argv[i]);
+			manifest_add(&m, &im);
+		}
+	} else if (latest_images(dir, &m)) {
+		return 1;
+	}
+	if (m.n > 1) {
+		cli_error("restart: %d images: restarting several processes at once is not "
+			  "supported yet", m.n);
+		return 1;
+	}
+	for (int i = 0; i < m.n; i++)
+		if (validate(m.img[i].path, &h))
+			return 1;
+	image = m.img[0].path;
+	if (cli_coord_resolve(arg_coord, &a)) {
+		cli_error("restart: bad coordinator address %s", arg_coord ? arg_coord : "");
+		return 1;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		cli_error("restart: cannot create %s: %s", dir, strerror(errno));
+		return 1;
+	}
+	if (cli_coord_ensure(&a, dir, 0))
+		return 1;
+	int fd = cli_coord_open_ctl(&a);
+	if (fd >= 0) {
+		proto_send(fd, "RESTART gen=%llu procs=%d", (unsigned long long)h.generation, m.n);
+		close(fd);
+	}
+	if (cli_runtime_env(&a, dir))
+		return 1;
+	snprintf(restorer, sizeof(restorer), "%s/../lib/cocoon/cocoon-restore", cli_self_dir());
+	/* Only the restart command's stdio goes to the restored program. */
+	syscall(SYS_close_range, 3, ~0u, 0);
+	char *rargv[] = { "cocoon-restore", (char *)image, NULL };
+	execv(restorer, rargv);
+	cli_error("restart: cannot run the restorer %s: %s", restorer, strerror(errno));
+	return 127;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fd plugin: every open fd of the process, discovered at checkpoint
+ * from /proc/self/fd and fdinfo, saved in the "fd" section, and rebuilt at
+ * the same numbers at restart.  Checkpoint half first, restore half below.
+ * Runs on the checkpoint thread with user threads suspended: no malloc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugins/fd/fd.h"
+#include "runtime/rt.h"
+#include "runtime/sys.h"
+
+#define MAX_FDS 65536
+#define STRINGS_MAX (8u << 20)
+
+struct scan {
+	struct fd_rec *recs;
+	struct stat *st;
+	uint32_t n;
+	char *strings;
+	uint32_t strings_len;
+	struct { const void *p; uint64_t len; } *blobs;
+	uint64_t data_len;
+	struct stat std_st[3];
+	int std_ok[3];
+};
+
+static const char *fd_path(int fd, char *buf, size_t cap)
+{
+	char link[64];
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, cap - 1);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+static uint32_t add_string(struct scan *s, const char *str)
+{
+	size_t len = strlen(str) + 1;
+
+	if (s->strings_len + len > STRINGS_MAX)
+		return 0;
+	memcpy(s->strings + s->strings_len, str, len);
+	s->strings_len += (uint32_t)len;
+	return s->strings_len - (uint32_t)len;
+}
+
+static int add_blob(struct scan *s, uint32_t i, const void *p, uint64_t len)
+{
+	s->recs[i].data_off = s->data_len;
+	s->recs[i].data_len = len;
+	s->blobs[i].p = p;
+	s->blobs[i].len = len;
+	s->data_len += len;
+	return 0;
+}
+
+static int list_fds(int *fds, int cap)
+{
+	char buf[8192];
+	int n = 0, dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return -errno;
+	for (;;) {
+		long got = rt_sys3(SYS_getdents64, dir, buf, sizeof(buf));
+		if (got <= 0)
+			break;
+		for (long off = 0; off < got;) {
+			unsigned short reclen = *(unsigned short *)(buf + off + 16);
+			const char *name = buf + off + 19;
+			if (name[0] >= '0' && name[0] <= '9') {
+				int fd = atoi(name);
+				if (fd != dir && !rt_fd_is_ours(fd) && n < cap)
+					fds[n++] = fd;
+			}
+			off += reclen;
+		}
+	}
+	close(dir);
+	for (int i = 1; i < n; i++) /* insertion sort: the list is nearly sorted */
+		for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			int t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	return n;
+}
+
+static int is_outside_kind(const struct stat *st, const char *path)
+{
+	return S_ISSOCK(st->st_mode) || S_ISFIFO(st->st_mode) ||
+	       (S_ISCHR(st->st_mode) && (strncmp(path, "/dev/pts/", 9) == 0 ||
+					 strncmp(path, "/dev/tty", 8) == 0 ||
+					 strcmp(path, "/dev/console") == 0));
+}
+
+/* Which of the process's fds 0-2 shares this object, if it is a terminal,
+ * pipe or socket (things the restart command re-attaches). */
+static int std_match(struct scan *s, int fd, const struct stat *st, const char *path)
+{
+	if (!is_outside_kind(st, path))
+		return -1;
+	if (fd <= 2)
+		return fd;
+	for (int k = 0; k < 3; k++)
+		if (s->std_ok[k] && s->std_st[k].st_dev == st->st_dev &&
+		    s->std_st[k].st_ino == st->st_ino)
+			return k;
+	return -1;
+}
+
+static int save_content(struct scan *s, uint32_t i)
+{
+	int fd = s->recs[i].fd;
+	const struct stat *st = &s->st[i];
+	uint64_t size = (uint64_t)st->st_size;
+	char *buf = rt_alloc(size ? size : 1);
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t got = 0; got < size;) {
+		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n <= 0) {
+			cocoon_error("fd %d: cannot read deleted file content: %s", fd,
+				     n < 0 ? strerror(errno) : "short read");
+			return -EIO;
+		}
+		got += (uint64_t)n;
+	}
+	return add_blob(s, i, buf, size);
+}
+
+static int same_description(struct scan *s, uint32_t i)
+{
+	for (uint32_t j = 0; j < i; j++) {
+		if (s->st[j].st_dev != s->st[i].st_dev || s->st[j].st_ino != s->st[i].st_ino)
+			continue;
+		if (rt_sys5(SYS_kcmp, rt.real_pid, rt.real_pid, KCMP_FILE, s->recs[j].fd,
+			    s->recs[i].fd) == 0)
+			return s->recs[j].fd;
+	}
+	return -1;
+}
+
+static int classify(struct scan *s, uint32_t i)
+{
+	struct fd_rec *r = &s->recs[i];
+	struct stat *st = &s->st[i];
+	char path[PATH_MAX];
+
+	fd_path(r->fd, path, sizeof(path));
+	r->same_as = same_description(s, i);
+	if (r->same_as >= 0) {
+		r->kind = FD_SAME;
+		return 0;
+	}
+	r->std = std_match(s, r->fd, st, path);
+	if (r->std >= 0) {
+		r->kind = FD_STD;
+		return 0;
+	}
+	if (S_ISREG(st->st_mode)) {
+		if (strncmp(path, "/memfd:", 7) == 0) {
+			r->kind = FD_MEMFD;
+		} else if (st->st_nlink == 0) {
+			r->kind = FD_DELETED;
+		} else {
+			r->kind = FD_REG;
+			r->path_off = add_string(s, path);
+			return r->path_off ? 0 : -ENOMEM;
+		}
+		r->path_off = add_string(s, path);
+		return r->path_off ? save_content(s, i) : -ENOMEM;
+	}
+	if (S_ISDIR(st->st_mode) || S_ISCHR(st->st_mode)) {
+		r->kind = S_ISDIR(st->st_mode) ? FD_DIR : FD_DEV;
+		r->path_off = add_string(s, path);
+		return r->path_off ? 0 : -ENOMEM;
+	}
+	if (S_ISFIFO(st->st_mode) && strncmp(path, "pipe:", 5) == 0) {
+		r->kind = FD_BROKEN; /* FD_PIPE once its peer is found */
+		r->pipe_id = st->st_ino;
+		r->pipe_size = fcntl(r->fd, F_GETPIPE_SZ);
+		return 0;
+	}
+	cocoon_error("fd %d (%s) cannot be checkpointed yet", r->fd, path);
+	return -ENOTSUP;
+}
+
+/* A pipe with both ends here keeps its buffered bytes: read them out and
+ * write them straight back, keeping a copy for the image. */
+static int pair_pipes(struct scan *s)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct fd_rec *r = &s->recs[i];
+		int reader = -1, writer = -1;
+		if (r->kind != FD_BROKEN)
+			continue;
+		for (uint32_t j = 0; j < s->n; j++) {
+			struct fd_rec *o = &s->recs[j];
+			if (o->kind == FD_BROKEN && o->pipe_id == r->pipe_id) {
+				if ((o->flags & O_ACCMODE) == O_RDONLY && reader < 0)
+					reader = (int)j;
+				if ((o->flags & O_ACCMODE) == O_WRONLY && writer < 0)
+					writer = (int)j;
+			}
+		}
+		if (reader < 0 || writer < 0)
+			continue;
+		int avail = 0;
+		ioctl(s->recs[reader].fd, FIONREAD, &avail);
+		char *buf = rt_alloc(avail > 0 ? (size_t)avail : 1);
+		if (!buf)
+			return -ENOMEM;
+		ssize_t got = avail > 0 ? read(s->recs[reader].fd, buf, (size_t)avail) : 0;
+		if (got > 0 && write(s->recs[writer].fd, buf, (size_t)got) != got) {
+			cocoon_error("pipe %llu: cannot refill drained data",
+				     (unsigned long long)r->pipe_id);
+			return -EIO;
+		}
+		for (uint32_t j = 0; j < s->n; j++)
+			if (s->recs[j].kind == FD_BROKEN && s->recs[j].pipe_id == r->pipe_id)
+				s->recs[j].kind = FD_PIPE;
+		add_blob(s, (uint32_t)reader, buf, got > 0 ? (uint64_t)got : 0);
+	}
+	return 0;
+}
+
+static int fd_save(void)
+{
+	static int fds[MAX_FDS];
+	struct scan s = { 0 };
+	int n = list_fds(fds, MAX_FDS), err;
+
+	if (n < 0)
+		return n;
+	s.recs = rt_alloc(sizeof(*s.recs) * (size_t)n + 1);
+	s.st = rt_alloc(sizeof(*s.st) * (size_t)n + 1);
+	s.blobs = rt_alloc(sizeof(*s.blobs) * (size_t)n + 1);
+	s.strings = rt_alloc(STRINGS_MAX);
+	if (!s.recs || !s.st || !s.blobs || !s.strings)
+		return -ENOMEM;
+	s.strings_len = 1; /* offset 0 = no path */
+	s.strings[0] = 0;
+	for (int k = 0; k < 3; k++)
+		s.std_ok[k] = fstat(k, &s.std_st[k]) == 0;
+	for (int i = 0; i < n; i++) {
+		struct fd_rec *r = &s.recs[s.n];
+		memset(r, 0, sizeof(*r));
+		r->fd = fds[i];
+		r->same_as = r->std = -1;
+		if (fstat(r->fd, &s.st[s.n]) != 0)
+			continue; /* closed meanwhile */
+		r->flags = fcntl(r->fd, F_GETFL);
+		r->fdflags = fcntl(r->fd, F_GETFD);
+		r->pos = lseek(r->fd, 0, SEEK_CUR);
+		s.blobs[s.n].len = 0;
+		if ((err = classify(&s, s.n)))
+			return err;
+		s.n++;
+	}
+	if ((err = pair_pipes(&s)))
+		return err;
+
+	size_t total = sizeof(struct fd_section) + sizeof(struct fd_rec) * s.n + s.strings_len +
+		       s.data_len;
+	struct fd_section *sec = rt_alloc(total);
+	if (!sec)
+		return -ENOMEM;
+	memset(sec, 0, sizeof(*sec));
+	sec->magic = FD_MAGIC;
+	sec->nrec = s.n;
+	sec->strings_len = s.strings_len;
+	sec->data_len = s.data_len;
+	sec->umask = umask(022);
+	umask(sec->umask);
+	if (!getcwd(sec->cwd, sizeof(sec->cwd)))
+		sec->cwd[0] = 0;
+	char *p = (char *)(sec + 1);
+	memcpy(p, s.recs, sizeof(struct fd_rec) * s.n);
+	p += sizeof(struct fd_rec) * s.n;
+	memcpy(p, s.strings, s.strings_len);
+	p += s.strings_len;
+	for (uint32_t i = 0; i < s.n; i++)
+		if (s.blobs[i].len) {
+			memcpy(p + s.recs[i].data_off, s.blobs[i].p, s.blobs[i].len);
+		}
+	return cocoon_section_write(FD_SECTION, sec, total);
+}
+
+/* ---- restore half ---- */
+
+struct restore {
+	const struct fd_section *sec;
+	const struct fd_rec *recs;
+	const char *strings;
+	const char *data;
+	int ext[3];
+	struct { uint64_t id; int r, w; } *pipes;
+	uint32_t npipes;
+};
+
+static int move_to(int tmp, int target)
+{
+	if (tmp < 0)
+		return -errno;
+	if (tmp != target) {
+		if (dup3(tmp, target, 0) < 0) {
+			int e = -errno;
+			close(tmp);
+			return e;
+		}
+		close(tmp);
+	}
+	return 0;
+}
+
+static int high(int fd)
+{
+	if (fd < 0)
+		return fd;
+	int h = fcntl(fd, F_DUPFD_CLOEXEC, rt.fd_base);
+	close(fd);
+	return h;
+}
+
+static int pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_out)
+{
+	uint32_t i;
+	int p[2];
+
+	for (i = 0; i < rs->npipes; i++)
+		if (rs->pipes[i].id == r->pipe_id)
+			break;
+	if (i == rs->npipes) {
+		if (pipe2(p, 0) != 0)
+			return -errno;
+		rs->pipes[i].id = r->pipe_id;
+		rs->pipes[i].r = high(p[0]);
+		rs->pipes[i].w = high(p[1]);
+		rs->npipes++;
+		if (r->pipe_size > 0)
+			fcntl(rs->pipes[i].w, F_SETPIPE_SZ, r->pipe_size);
+	}
+	*fd_out = (r->flags & O_ACCMODE) == O_RDONLY ? rs->pipes[i].r : rs->pipes[i].w;
+	return 0;
+}
+
+static int refill_pipe(struct restore *rs, const struct fd_rec *r)
+{
+	int w = -1;
+
+	for (uint32_t i = 0; i < rs->npipes; i++)
+		if (rs->pipes[i].id == r->pipe_id)
+			w = rs->pipes[i].w;
+	if (!r->data_len)
+		return 0;
+	if (w < 0 || write(w, rs->data + r->data_off, r->data_len) != (ssize_t)r->data_len)
+		return -EIO;
+	return 0;
+}
+
+static int recreate_content(struct restore *rs, const struct fd_rec *r, const char *path)
+{
+	int fd;
+
+	if (r->kind == FD_MEMFD) {
+		char name[256];
+		snprintf(name, sizeof(name), "%s", path + 7);
+		name[strcspn(name, " ")] = 0;
+		fd = memfd_create(name, 0);
+	} else {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = 0;
+		fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+		if (fd < 0)
+			fd = open(rt.ckpt_dir, O_TMPFILE | O_RDWR, 0600);
+	}
+	if (fd < 0)
+		return -errno;
+	if (write(fd, rs->data + r->data_off, r->data_len) != (ssize_t)r->data_len) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+static int restore_one(struct restore *rs, const struct fd_rec *r)
+{
+	const char *path = rs->strings + r->path_off;
+	int open_flags = r->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC |
+				     O_NOATIME | O_DIRECT);
+	int tmp = -1, err = 0;
+
+	switch (r->kind) {
+	case FD_SAME:
+		return dup3(r->same_as, r->fd, 0) < 0 ? -errno : 0;
+	case FD_STD:
+		tmp = rs->ext[r->std] >= 0 ? dup(rs->ext[r->std]) : open("/dev/null", O_RDWR);
+		return move_to(tmp, r->fd);
+	case FD_REG:
+	case FD_DEV:
+		err = move_to(open(path, open_flags), r->fd);
+		break;
+	case FD_DIR:
+		err = move_to(open(path, O_RDONLY | O_DIRECTORY), r->fd);
+		break;
+	case FD_DELETED:
+	case FD_MEMFD:
+		tmp = recreate_content(rs, r, path);
+		err = tmp < 0 ? tmp : move_to(tmp, r->fd);
+		if (!err && (r->flags & O_APPEND))
+			fcntl(r->fd, F_SETFL, O_APPEND);
+		break;
+	case FD_PIPE:
+	case FD_BROKEN:
+		if ((err = pipe_end(rs, r, &tmp)))
+			break;
+		err = dup3(tmp, r->fd, 0) < 0 ? -errno : 0;
+		if (!err && r->kind == FD_PIPE)
+			err = refill_pipe(rs, r);
+		if (!err)
+			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err) {
+		cocoon_error("cannot restore fd %d (%s): %s", r->fd, path[0] ? path : "pipe",
+			     strerror(-err));
+		return err;
+	}
+	if (r->kind == FD_REG || r->kind == FD_DIR || r->kind == FD_DELETED ||
+	    r->kind == FD_MEMFD)
+		if (r->pos > 0 && !(r->flags & O_APPEND))
+			lseek(r->fd, r->pos, SEEK_SET);
+	return 0;
+}
+
+/* Everything from the image is checked before use. */
+static int section_valid(const struct fd_section *sec, size_t len)
+{
+	if (len < sizeof(*sec) || sec->magic != FD_MAGIC || sec->nrec > MAX_FDS)
+		return 0;
+	uint64_t need = sizeof(*sec) + (uint64_t)sec->nrec * sizeof(struct fd_rec) +
+			sec->strings_len + sec->data_len;
+	if (need != len || sec->cwd[sizeof(sec->cwd) - 1])
+		return 0;
+	const struct fd_rec *recs = (const void *)(sec + 1);
+	const char *strings = (const char *)(recs + sec->nrec);
+	if (sec->strings_len && strings[sec->strings_len - 1])
+		return 0;
+	for (uint32_t i = 0; i < sec->nrec; i++) {
+		const struct fd_rec *r = &recs[i];
+		if (r->fd < 0 || rt_fd_is_ours(r->fd) || r->path_off >= sec->strings_len + !sec->strings_len ||
+		    r->data_off > sec->data_len || r->data_len > sec->data_len - r->data_off ||
+		    (r->kind == FD_SAME && (r->same_as < 0 || r->same_as >= r->fd)) ||
+		    (r->kind == FD_STD && (r->std < 0 || r->std > 2)))
+			return 0;
+	}
+	return 1;
+}
+
+static int fd_restore(void)
+{
+	size_t len = 0;
+	const struct fd_section *sec = cocoon_section_read(FD_SECTION, &len);
+	struct restore rs;
+	int err = 0;
+
+	if (!sec)
+		return 0;
+	if (!section_valid(sec, len)) {
+		cocoon_error("the fd table in the image is damaged");
+		return -EINVAL;
+	}
+	rs.sec = sec;
+	rs.recs = (const void *)(sec + 1);
+	rs.strings = (const char *)(rs.recs + sec->nrec);
+	rs.data = rs.strings + sec->strings_len;
+	rs.pipes = rt_alloc(sizeof(*rs.pipes) * (sec->nrec + 1));
+	rs.npipes = 0;
+	if (!rs.pipes)
+		return -ENOMEM;
+	for (int k = 0; k < 3; k++)
+		rs.ext[k] = fcntl(k, F_DUPFD_CLOEXEC, rt.fd_base);
+	rt_sys3(SYS_close_range, 0, rt.fd_base - 1, 0);
+	if (sec->cwd[0] && chdir(sec->cwd) != 0)
+		rt_warn("cannot return to working directory %s: %s", sec->cwd, strerror(errno));
+	umask(sec->umask);
+	for (uint32_t i = 0; i < sec->nrec && !err; i++) {
+		err = restore_one(&rs, &rs.recs[i]);
+		if (!err && rs.recs[i].kind != FD_SAME)
+			fcntl(rs.recs[i].fd, F_SETFD, rs.recs[i].fdflags);
+	}
+	for (uint32_t i = 0; i < rs.npipes; i++) {
+		close(rs.pipes[i].r);
+		close(rs.pipes[i].w);
+	}
+	for (int k = 0; k < 3; k++)
+		if (rs.ext[k] >= 0)
+			close(rs.ext[k]);
+	return err;
+}
+
+static int fd_event(enum cocoon_event ev, void *arg)
+{
+	if (ev == COCOON_EV_PRECHECKPOINT)
+		return fd_save();
+	if (ev == COCOON_EV_RESTART)
+		return fd_restore();
+	return 0;
+}
+
+const struct cocoon_plugin rt_plugin_fd = {
+	.api_version = COCOON_API_VERSION,
+	.name = "fd",
+	.event = fd_event,
+};

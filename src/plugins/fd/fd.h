@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* The fd plugin's image section ("fd"): one record per open fd. */
+#ifndef FD_FD_H
+#define FD_FD_H
+
+#include <stdint.h>
+
+#define FD_SECTION "fd"
+#define FD_MAGIC 0x46444331u /* "FDC1" */
+
+enum fd_kind {
+	FD_SAME = 1,    /* same open file description as fd same_as */
+	FD_STD = 2,     /* outside object: re-attach to the restart command's fd std */
+	FD_REG = 3,     /* regular file, reopened by path at pos */
+	FD_DIR = 4,     /* directory, reopened by path */
+	FD_DEV = 5,     /* character device, reopened by path */
+	FD_DELETED = 6, /* deleted regular file: content saved */
+	FD_MEMFD = 7,   /* memfd: content saved */
+	FD_PIPE = 8,    /* pipe with both ends in this process: data saved */
+	FD_BROKEN = 9,  /* pipe end whose peer is outside: peer closed after restart */
+};
+
+struct fd_rec {
+	int32_t fd;
+	uint32_t kind;
+	int32_t flags;   /* F_GETFL */
+	int32_t fdflags; /* F_GETFD */
+	int64_t pos;
+	int32_t same_as;
+	int32_t std;
+	uint64_t pipe_id;
+	int32_t pipe_size;
+	uint32_t path_off; /* into strings; 0 = none */
+	uint64_t data_off, data_len; /* into data */
+};
+
+struct fd_section {
+	uint32_t magic;
+	uint32_t nrec;
+	uint32_t umask;
+	uint32_t strings_len;
+	uint64_t data_len;
+	char cwd[4096];
+	/* then: struct fd_rec[nrec], strings[strings_len], data[data_len] */
+};
+
+#endif

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Signal wrappers.  The suspend signal belongs to Cocoon: the program can
+ * neither catch nor block it.  And a checkpoint must not be visible as an
+ * early return: calls the kernel never restarts after a handler (sleeps,
+ * poll, select, pause, sigsuspend) are retried when the only interruption
+ * was our suspend handler (rt_tls_suspends changed).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/rt.h"
+
+#define RESOLVED(name)                 \
+	do {                           \
+		if (!real_##name)      \
+			rt_real_resolve(); \
+	} while (0)
+
+static const sigset_t *strip(const sigset_t *set, sigset_t *copy)
+{
+	if (!set || !rt.active || !sigismember(set, rt.sig))
+		return set;
+	*copy = *set;
+	sigdelset(copy, rt.sig);
+	return copy;
+}
+
+RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	RESOLVED(sigaction);
+	if (rt.active && sig == rt.sig) {
+		if (old)
+			memset(old, 0, sizeof(*old));
+		return 0; /* reserved by Cocoon: silently kept */
+	}
+	return real_sigaction(sig, act, old);
+}
+
+RT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	sigset_t copy;
+
+	RESOLVED(sigprocmask);
+	return real_sigprocmask(how, strip(set, &copy), old);
+}
+
+RT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	sigset_t copy;
+
+	RESOLVED(pthread_sigmask);
+	return real_pthread_sigmask(how, strip(set, &copy), old);
+}
+
+static int ours(unsigned before)
+{
+	return errno == EINTR && rt_tls_suspends != before;
+}
+
+RT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	struct timespec left = req ? *req : (struct timespec){ 0, 0 }, next;
+
+	RESOLVED(nanosleep);
+	for (;;) {
+		unsigned before = rt_tls_suspends;
+		int r = real_nanosleep(req ? &left : NULL, &next);
+		if (r == 0 || !ours(before)) {
+			if (r && rem)
+				*rem = next;
+			return r;
+		}
+		left = next;
+	}
+}
+
+RT_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+			      struct timespec *rem)
+{
+	struct timespec left = *req, next;
+
+	RESOLVED(clock_nanosleep);
+	for (;;) {
+		unsigned before = rt_tls_suspends;
+		int r = real_clock_nanosleep(clk, flags, &left, &next);
+		if (r != EINTR || rt_tls_suspends == before) {
+			if (r == EINTR && rem)
+				*rem = next;
+			return r;
+		}
+		if (!(flags & TIMER_ABSTIME))
+			left = next;
+	}
+}
+
+RT_EXPORT unsigned sleep(unsigned seconds)
+{
+	struct timespec req = { seconds, 0 }, rem;
+
+	if (nanosleep(&req, &rem) == 0)
+		return 0;
+	return (unsigned)rem.tv_sec + (rem.tv_nsec > 0);
+}
+
+RT_EXPORT int usleep(useconds_t usec)
+{
+	struct timespec req = { usec / 1000000, (long)(usec % 1000000) * 1000 };
+
+	return nanosleep(&req, NULL);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+RT_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	long deadline = timeout > 0 ? now_ms() + timeout : 0;
+
+	RESOLVED(poll);
+	for (;;) {
+		unsigned before = rt_tls_suspends;
+		int r = real_poll(fds, n, timeout);
+		if (r >= 0 || !ours(before))
+			return r;
+		if (timeout > 0) {
+			long left = deadline - now_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+	}
+}
+
+RT_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	fd_set r0, w0, e0;
+
+	RESOLVED(select);
+	if (r)
+		r0 = *r;
+	if (w)
+		w0 = *w;
+	if (e)
+		e0 = *e;
+	for (;;) {
+		unsigned before = rt_tls_suspends;
+		int ret = real_select(n, r, w, e, tv); /* Linux updates tv to the time left */
+		if (ret >= 0 || !ours(before))
+			return ret;
+		if (r)
+			*r = r0;
+		if (w)
+			*w = w0;
+		if (e)
+			*e = e0;
+	}
+}
+
+RT_EXPORT int pause(void)
+{
+	RESOLVED(pause);
+	for (;;) {
+		unsigned before = rt_tls_suspends;
+		int r = real_pause();
+		if (!ours(before))
+			return r;
+	}
+}
+
+RT_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	sigset_t copy;
+
+	RESOLVED(sigsuspend);
+	for (;;) {
+		unsigned before = rt_tls_suspends;
+		int r = real_sigsuspend(strip(mask, &copy));
+		if (!ours(before))
+			return r;
+	}
+}

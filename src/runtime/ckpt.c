@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checkpoint thread: holds the coordinator connection, and on SUSPEND
+ * runs one checkpoint (presuspend, suspend, barriers, plugins, write,
+ * resume).  After a restart it comes back to life inside do_checkpoint and
+ * finishes the restart instead.  All signals are blocked here.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+
+#include "common/config.h"
+#include "common/image.h"
+#include "common/proto.h"
+#include "runtime/rt.h"
+#include "runtime/sys.h"
+
+int rt_tid_offset_confirm(void) RT_HIDDEN;
+
+static struct proto_buf inbox;
+
+static int coord_connect(int restarted)
+{
+	char host[256], dir[PROTO_LINE_MAX / 2], name[128], hostname[128];
+	int port, fd;
+
+	if (proto_parse_addr(rt.coord, host, sizeof(host), &port) != 0)
+		return -EINVAL;
+	fd = proto_connect(host, port, 5000);
+	if (fd < 0)
+		return fd;
+	rt.coord_fd = rt_fd_take(fd);
+	inbox.len = 0;
+	return proto_send(rt.coord_fd,
+			  "HELLO role=proc secret=%s vpid=%d pid=%d vppid=%d host=%s name=%s "
+			  "dir=%s gen=%llu restarted=%d",
+			  rt.secret, rt.vpid, rt.real_pid, rt.vppid,
+			  proto_escape(rt.hostname, hostname, sizeof(hostname)),
+			  proto_escape(rt.progname, name, sizeof(name)),
+			  proto_escape(rt.ckpt_dir, dir, sizeof(dir)),
+			  (unsigned long long)rt.generation, restarted);
+}
+
+static void coord_lost(void)
+{
+	if (rt.coord_fd >= 0)
+		close(rt.coord_fd);
+	rt.coord_fd = -1;
+}
+
+/* Read messages until VERB for generation gen arrives (gen 0: any). */
+static int wait_for(const char *verb, uint64_t gen, struct proto_msg *m, char *line, size_t cap)
+{
+	for (;;) {
+		int n = proto_read_line(rt.coord_fd, &inbox, line, cap, -1);
+		if (n < 0)
+			return n;
+		if (proto_parse(line, m) != 0)
+			continue;
+		if (strcmp(m->verb, "KILL") == 0)
+			rt_sys2(SYS_kill, rt.real_pid, SIGKILL);
+		if (strcmp(m->verb, verb) == 0 &&
+		    (!gen || (uint64_t)proto_get_int(m, "gen", 0) == gen))
+			return 0;
+		rt_log("ignoring %s while waiting for %s", m->verb, verb);
+	}
+}
+
+int rt_barrier(const char *name)
+{
+	char line[PROTO_LINE_MAX];
+	struct proto_msg m;
+	int err = proto_send(rt.coord_fd, "BARRIER gen=%llu name=%s",
+			     (unsigned long long)rt.generation, name);
+
+	while (!err) {
+		err = wait_for("GO", rt.generation, &m, line, sizeof(line));
+		const char *got = err ? NULL : proto_get(&m, "name");
+		if (got && strcmp(got, name) == 0)
+			return 0;
+	}
+	return err;
+}
+
+/* Save this thread's context, then write the image.  Returns 1 when the
+ * context is resumed after a restart. */
+static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, size_t cap)
+{
+	struct rt_thread *t = &rt.ckpt_thread;
+	size_t len = 0;
+
+	t->tid = rt_gettid();
+	t->vtid = rt_vtid_self();
+	t->flags = IMG_T_CKPT;
+	rt_sys2(SYS_arch_prctl, ARCH_GET_FS, &t->fsbase);
+	rt_sys3(SYS_get_robust_list, 0, &t->robust_head, &len);
+	t->robust_len = len;
+	if (rt_ctx_save(&t->ctx))
+		return 1;
+	return rt_image_write(gen, path, cap);
+}
+
+static void after_restart(void)
+{
+	int err = rt_restart_finish();
+
+	if (err) {
+		const char *why = rt_last_error()[0] ? rt_last_error() : strerror(-err);
+		dprintf(2, "cocoon: restart: %s\n", why);
+		rt_sys1(SYS_exit_group, 1);
+	}
+	err = coord_connect(1);
+	if (err) {
+		rt_warn("cannot reach coordinator at %s (%s); running without checkpoints",
+			rt.coord, strerror(-err));
+		coord_lost();
+	}
+	rt_resume_all();
+	rt_plugins_event(COCOON_EV_RUNNING, NULL);
+	if (rt.coord_fd >= 0)
+		proto_send(rt.coord_fd, "STATE state=running");
+	rt_arena_release();
+	rt_log("restart complete");
+}
+
+static void do_checkpoint(uint64_t gen)
+{
+	char path[4400], line[PROTO_LINE_MAX], err_esc[1600];
+	struct proto_msg m;
+	int err;
+
+	rt_sections_reset();
+	if (rt_arena_reset() != 0) {
+		proto_send(rt.coord_fd, "FAILED gen=%llu error=out%%20of%%20memory",
+			   (unsigned long long)gen);
+		goto wait_resume;
+	}
+	rt.generation = gen;
+	rt_log("checkpoint %llu: suspending", (unsigned long long)gen);
+	err = rt_plugins_event(COCOON_EV_PRESUSPEND, NULL);
+	if (!err)
+		err = rt_suspend_all();
+	if (err && !rt_last_error()[0])
+		cocoon_error("cannot suspend threads: %s", strerror(-err));
+	if (!err)
+		err = rt_barrier("suspended");
+	if (!err)
+		err = rt_plugins_event(COCOON_EV_PRECHECKPOINT, NULL);
+	if (!err) {
+		err = save_and_write(gen, path, sizeof(path));
+		if (err == 1) {
+			after_restart();
+			return;
+		}
+	}
+	if (err) {
+		rt_log("checkpoint %llu failed: %s", (unsigned long long)gen, rt_last_error());
+		proto_send(rt.coord_fd, "FAILED gen=%llu error=%s", (unsigned long long)gen,
+			   proto_escape(rt_last_error()[0] ? rt_last_error() : strerror(-err),
+					err_esc, sizeof(err_esc)));
+	} else {
+		char esc[PROTO_LINE_MAX / 2];
+		rt_plugins_event(COCOON_EV_CHECKPOINT_WRITTEN, NULL);
+		proto_send(rt.coord_fd, "WRITTEN gen=%llu image=%s", (unsigned long long)gen,
+			   proto_escape(path, esc, sizeof(esc)));
+	}
+wait_resume:
+	if (wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
+		coord_lost();
+	rt_plugins_event(COCOON_EV_RESUME, NULL);
+	rt_resume_all();
+	rt_plugins_event(COCOON_EV_RUNNING, NULL);
+	rt_arena_release();
+	rt_log("checkpoint %llu: resumed", (unsigned long long)gen);
+}
+
+static void *ckpt_main(void *arg)
+{
+	char line[PROTO_LINE_MAX];
+	struct proto_msg m;
+	int err;
+
+	rt.ckpt_tid = rt_gettid();
+	if (rt_tid_offset_confirm() != 0) {
+		rt_warn("cannot find the thread id in glibc's thread descriptor; "
+			"checkpointing disabled");
+		return NULL;
+	}
+	err = coord_connect(0);
+	if (err) {
+		rt_warn("cannot reach coordinator at %s (%s); this process will not be "
+			"checkpointed", rt.coord, strerror(-err));
+		coord_lost();
+		return NULL;
+	}
+	while (rt.coord_fd >= 0) {
+		int n = proto_read_line(rt.coord_fd, &inbox, line, sizeof(line), -1);
+		if (n < 0) {
+			rt_log("coordinator connection closed (%s)", strerror(-n));
+			coord_lost();
+			break;
+		}
+		if (proto_parse(line, &m) != 0)
+			continue;
+		if (strcmp(m.verb, "SUSPEND") == 0) {
+			do_checkpoint((uint64_t)proto_get_int(&m, "gen", 0));
+		} else if (strcmp(m.verb, "KILL") == 0) {
+			rt_sys2(SYS_kill, rt.real_pid, SIGKILL);
+		} else if (strcmp(m.verb, "DENIED") == 0) {
+			rt_warn("coordinator at %s refused this process (%s)", rt.coord,
+				proto_get(&m, "reason") ? proto_get(&m, "reason") : "no reason");
+			coord_lost();
+		}
+	}
+	return NULL;
+}
+
+int rt_ckpt_thread_start(void)
+{
+	pthread_t th;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	real_pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	err = pthread_create(&th, &attr, ckpt_main, NULL);
+	pthread_attr_destroy(&attr);
+	real_pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The next definition of every libc function Cocoon wraps, resolved once
+ * with dlsym(RTLD_NEXT) at load.  One list, so none is forgotten: REAL_LIST
+ * expands to the declarations here and to the resolution in real.c.
+ */
+#ifndef RT_REAL_H
+#define RT_REAL_H
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/select.h>
+#include <time.h>
+
+#define REAL_LIST(X)                                                                        \
+	X(pid_t, getpid, (void))                                                            \
+	X(pid_t, getppid, (void))                                                           \
+	X(pid_t, gettid, (void))                                                            \
+	X(int, kill, (pid_t, int))                                                          \
+	X(int, tgkill, (pid_t, pid_t, int))                                                 \
+	X(long, syscall, (long, ...))                                                       \
+	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))              \
+	X(int, sigprocmask, (int, const sigset_t *, sigset_t *))                            \
+	X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))                        \
+	X(int, nanosleep, (const struct timespec *, struct timespec *))                     \
+	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *)) \
+	X(int, poll, (struct pollfd *, nfds_t, int))                                        \
+	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))               \
+	X(int, pause, (void))                                                               \
+	X(int, sigsuspend, (const sigset_t *))
+
+#define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args __attribute__((visibility("hidden")));
+REAL_LIST(REAL_DECLARE)
+#undef REAL_DECLARE
+
+void rt_real_resolve(void) __attribute__((visibility("hidden")));
+
+#endif

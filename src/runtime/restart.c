@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Restart, in two stages.
+ *
+ * rt_restart_entry: called by the restorer on rt_restart_stack with the
+ * main thread's TLS loaded and all memory back in place.  Raw syscalls
+ * only (libc's locks may be held by suspended threads; errno is not ours).
+ * It recreates every saved thread with clone, straight into the context it
+ * saved, and then becomes the main thread by resuming its context.
+ *
+ * rt_restart_finish: runs on the recreated checkpoint thread while user
+ * threads wait in the suspend handler; reloads plugin sections from the
+ * image and delivers RESTART to the plugins.  May use libc, but no malloc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#include <sched.h>
+#include <sys/stat.h>
+
+#include "common/image.h"
+#include "runtime/rt.h"
+#include "runtime/sys.h"
+
+char rt_restart_stack[1 << 16] __attribute__((aligned(64)));
+
+#define THREAD_FLAGS                                                                   \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+static void die(const char *msg)
+{
+	rt_sys3(SYS_write, 2, msg, strlen(msg));
+	rt_sys1(SYS_exit_group, 1);
+	__builtin_unreachable();
+}
+
+static void recreate(struct rt_thread *t)
+{
+	int *tidp = (int *)(t->fsbase + (uint64_t)rt.tid_off);
+	long r = rt_clone_ctx(THREAD_FLAGS, &t->ctx, t->fsbase, tidp, tidp);
+
+	if (r < 0)
+		die("cocoon: restart: cannot recreate a thread (clone failed)\n");
+	t->tid = (int)r;
+}
+
+__attribute__((noreturn, used)) RT_EXPORT void rt_restart_entry(struct rst_args *a)
+{
+	sigset_t all;
+	unsigned n = atomic_load(&rt.nthreads);
+	struct rt_thread *leader = NULL;
+
+	if (a->magic != RST_ARGS_MAGIC)
+		die("cocoon: restart: bad hand-over from the restorer\n");
+	for (size_t i = 0; i < sizeof(*a); i++)
+		((char *)&rt.rargs)[i] = ((const char *)a)[i];
+	memset(&all, 0xff, sizeof(all));
+	rt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
+	/* The image fd goes to the runtime's range before fds are rebuilt. */
+	rt.restart_image_fd = (int)rt_sys3(SYS_fcntl, a->image_fd, F_DUPFD_CLOEXEC, rt.fd_base);
+	rt_sys1(SYS_close, a->image_fd);
+	rt_sys2(SYS_munmap, rt.rargs.window_start, rt.rargs.window_end - rt.rargs.window_start);
+
+	for (unsigned i = 0; i < n; i++)
+		if (rt.threads[i].flags & IMG_T_MAIN)
+			leader = &rt.threads[i];
+	if (!leader)
+		leader = &rt.threads[0];
+	rt.real_pid = rt_getpid();
+	rt_sys2(SYS_arch_prctl, ARCH_SET_FS, leader->fsbase);
+	*(int *)(leader->fsbase + (uint64_t)rt.tid_off) = rt.real_pid;
+	leader->tid = rt.real_pid;
+	for (unsigned i = 0; i < n; i++)
+		if (&rt.threads[i] != leader)
+			recreate(&rt.threads[i]);
+	recreate(&rt.ckpt_thread);
+	if (leader->robust_head)
+		rt_sys2(SYS_set_robust_list, leader->robust_head, leader->robust_len);
+	rt_ctx_restore(&leader->ctx, 1);
+}
+
+/* Read the plugin sections of the image into arena memory. */
+static int load_sections(int fd)
+{
+	struct img_header *h = rt_alloc(sizeof(*h));
+	struct stat st;
+	struct img_meta m;
+	int err;
+
+	if (!h || fstat(fd, &st) != 0 || pread(fd, h, sizeof(*h), 0) != sizeof(*h))
+		return -EIO;
+	if ((err = img_header_check(h, (uint64_t)st.st_size)))
+		goto bad;
+	void *meta = rt_alloc(h->meta_len);
+	if (!meta || pread(fd, meta, h->meta_len, (off_t)h->meta_off) != (ssize_t)h->meta_len)
+		return -EIO;
+	if ((err = img_meta_check(h, meta, &m)))
+		goto bad;
+	struct img_section *table = rt_alloc(sizeof(*table) * (h->nsections + 1));
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < h->nsections; i++)
+		total += m.sections[i].len;
+	char *base = rt_alloc(total + 1);
+	if (!table || !base)
+		return -ENOMEM;
+	uint64_t at = 0;
+	for (uint32_t i = 0; i < h->nsections; i++) {
+		table[i] = m.sections[i];
+		if (pread(fd, base + at, table[i].len, (off_t)table[i].off) != (ssize_t)table[i].len)
+			return -EIO;
+		if (img_sum(base + at, table[i].len) != table[i].sum) {
+			cocoon_error("section %s: %s", table[i].name, img_strerror(IMG_E_DATA_SUM));
+			return -EIO;
+		}
+		table[i].off = at;
+		at += table[i].len;
+	}
+	rt_sections_load(table, h->nsections, base);
+	rt.generation = h->generation;
+	return 0;
+bad:
+	cocoon_error("%s", img_strerror(err));
+	return -EINVAL;
+}
+
+int rt_restart_finish(void)
+{
+	int err;
+
+	rt.ckpt_tid = rt_gettid();
+	rt.restarts++;
+	if (rt.ckpt_thread.robust_head)
+		rt_sys2(SYS_set_robust_list, rt.ckpt_thread.robust_head,
+			rt.ckpt_thread.robust_len);
+	rt_arena_forget();
+	rt.log_fd = -1;
+	rt.coord_fd = -1;
+	if (rt.rargs.coord[0])
+		snprintf(rt.coord, sizeof(rt.coord), "%s", rt.rargs.coord);
+	if (rt.rargs.secret[0])
+		snprintf(rt.secret, sizeof(rt.secret), "%s", rt.rargs.secret);
+	if (rt.rargs.ckpt_dir[0])
+		snprintf(rt.ckpt_dir, sizeof(rt.ckpt_dir), "%s", rt.rargs.ckpt_dir);
+	rt_log_open();
+	rt_log("restarted from %s, %u threads", rt.rargs.image_path, atomic_load(&rt.nthreads));
+	if (rt_arena_reset() != 0)
+		return -ENOMEM;
+	rt_clear_error();
+	err = load_sections(rt.restart_image_fd);
+	if (!err)
+		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
+	close(rt.restart_image_fd);
+	rt.restart_image_fd = -1;
+	return err;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime's internal interface (libcocoon.so).  Everything here runs in
+ * the checkpointed process.  Two rules hold everywhere:
+ *  - code on the checkpoint thread never calls malloc or stdio while user
+ *    threads are suspended (they may hold those locks); it uses rt_arena;
+ *  - code in the suspend handler and the restart entry uses raw syscalls only.
+ */
+#ifndef RT_RT_H
+#define RT_RT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cocoon.h"
+#include "common/restart.h"
+
+#define RT_HIDDEN __attribute__((visibility("hidden")))
+#define RT_EXPORT __attribute__((visibility("default")))
+#define RT_MAX_THREADS 1024
+#define RT_FD_SPAN 32 /* the runtime's fds: [nofile - RT_FD_SPAN, nofile) */
+
+/* Callee-saved registers, enough to return a second time from rt_ctx_save. */
+struct rt_ctx {
+	uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+};
+int rt_ctx_save(struct rt_ctx *c) __attribute__((returns_twice));
+__attribute__((noreturn)) void rt_ctx_restore(const struct rt_ctx *c, int ret);
+/* clone a thread that starts by restoring ctx (returning 1 from rt_ctx_save). */
+long rt_clone_ctx(unsigned long flags, const struct rt_ctx *ctx, unsigned long tls,
+		  int *ptid, int *ctid);
+
+/* One user thread (or the checkpoint thread) as saved at a checkpoint. */
+struct rt_thread {
+	int tid;  /* real tid when saved; the new one after restart */
+	int vtid; /* what the program sees */
+	int flags; /* IMG_T_* */
+	_Atomic int saved;
+	uint64_t fsbase;
+	uint64_t robust_head, robust_len;
+	struct rt_ctx ctx;
+};
+
+struct rt_state {
+	int active;
+	int vpid, vppid;       /* what the program sees */
+	int real_pid, real_ppid;
+	int tid_off;           /* offset of the tid in glibc's struct pthread */
+	int sig;               /* the suspend signal */
+	int fd_base;           /* first fd of the runtime's range */
+	int coord_fd;
+	int log_fd;
+	uint64_t generation;
+	uint32_t restarts;
+	char coord[256];
+	char secret[128];
+	char ckpt_dir[4096];
+	char progname[64];
+	char hostname[64];
+	int fault_gen;         /* COCOON_FAULT=<kind>:<gen> */
+	char fault_kind[16];
+	/* Threads saved at the last checkpoint. */
+	struct rt_thread threads[RT_MAX_THREADS];
+	_Atomic unsigned nthreads;
+	struct rt_thread ckpt_thread;
+	int ckpt_tid;
+	uint64_t ckpt_fsbase;
+	/* Bumped to release suspended threads; futex word. */
+	_Atomic uint32_t resume_seq;
+	_Atomic uint32_t nsuspended;
+	struct rst_args rargs; /* copy of the restorer's hand-over */
+	int restart_image_fd;
+};
+extern struct rt_state rt RT_HIDDEN;
+
+/* Per-thread: virtual tid (0 until known) and count of suspensions, which
+ * wrappers use to tell our EINTR from the program's. */
+extern __thread int rt_tls_vtid RT_HIDDEN;
+extern __thread unsigned rt_tls_suspends RT_HIDDEN;
+
+/* log.c */
+void rt_log(const char *fmt, ...) RT_HIDDEN __attribute__((format(printf, 1, 2)));
+void rt_warn(const char *fmt, ...) RT_HIDDEN __attribute__((format(printf, 1, 2)));
+void rt_log_open(void) RT_HIDDEN;
+
+/* arena.c: bump allocator for the checkpoint thread; its memory is never
+ * part of an image. */
+void *rt_alloc(size_t n) RT_HIDDEN;
+int rt_arena_reset(void) RT_HIDDEN;
+int rt_arena_contains(uint64_t start, uint64_t end) RT_HIDDEN;
+void rt_arena_release(void) RT_HIDDEN;
+void rt_arena_forget(void) RT_HIDDEN; /* after restart: the old arena is gone */
+
+/* fds.c: the runtime's own fds. */
+int rt_fd_take(int fd) RT_HIDDEN; /* move fd into the runtime's range */
+int rt_fd_is_ours(int fd) RT_HIDDEN;
+
+/* suspend.c */
+void rt_suspend_install(void) RT_HIDDEN;
+int rt_suspend_all(void) RT_HIDDEN;
+void rt_resume_all(void) RT_HIDDEN;
+int rt_vtid_self(void) RT_HIDDEN;
+
+/* ckpt.c: the checkpoint thread. */
+int rt_ckpt_thread_start(void) RT_HIDDEN;
+int rt_barrier(const char *name) RT_HIDDEN;
+
+/* writer.c */
+int rt_image_write(uint64_t gen, char *path_out, size_t cap) RT_HIDDEN;
+
+/* restart.c */
+__attribute__((noreturn)) void rt_restart_entry(struct rst_args *a);
+extern char rt_restart_stack[1 << 16] RT_HIDDEN;
+int rt_restart_finish(void) RT_HIDDEN;
+
+/* plugin.c: the plugin host. */
+int rt_plugins_event(enum cocoon_event ev, void *arg) RT_HIDDEN;
+void rt_sections_reset(void) RT_HIDDEN;
+int rt_sections_write_all(int fd, uint64_t *off, void *table, uint32_t *count) RT_HIDDEN;
+void rt_sections_load(const void *table, uint32_t count, const char *base) RT_HIDDEN;
+const char *rt_last_error(void) RT_HIDDEN;
+void rt_clear_error(void) RT_HIDDEN;
+
+/* The built-in plugins, registered in this order (pid at the bottom). */
+extern const struct cocoon_plugin rt_plugin_pid RT_HIDDEN;
+extern const struct cocoon_plugin rt_plugin_signal RT_HIDDEN;
+extern const struct cocoon_plugin rt_plugin_fd RT_HIDDEN;
+
+/* real.c: the next definitions of the functions Cocoon wraps. */
+#include "runtime/real.h"
+
+#endif

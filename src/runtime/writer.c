@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The image writer (checkpoint thread, user threads suspended; no malloc).
+ *
+ * Streams every region's stored pages straight from memory into
+ * DIR/gen-G/NAME-VPID.img.tmp, page aligned, then plugin sections, then the
+ * metadata, then the header at offset 0; fsync, rename, fsync the directory.
+ * Pages are stored when present (pagemap) and, for anonymous memory, not
+ * all zero.  See src/common/image.h for the format.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/image.h"
+#include "runtime/maps.h"
+#include "runtime/rt.h"
+#include "runtime/sys.h"
+
+#define PM_CHUNK 65536 /* pagemap entries read at once */
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define BOUNCE_SIZE (1ul << 20)
+
+
+struct writer {
+	int fd;
+	uint64_t off;
+	uint64_t gen;
+	int pagemap_fd;
+	uint64_t *pm;
+	struct img_region *regions;
+	uint32_t nregions;
+	struct img_run *runs;
+	uint32_t nruns, runs_cap;
+	char *strings;
+	uint32_t strings_len, strings_cap;
+	struct img_header *h;
+	char *bounce; /* copy of pages that change while we write them */
+	int volatile_region;
+};
+
+static int fault_at(const char *kind, uint64_t gen)
+{
+	return rt.fault_gen && (uint64_t)rt.fault_gen == gen && strcmp(rt.fault_kind, kind) == 0;
+}
+
+static int write_all(struct writer *w, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	if (fault_at("enospc", w->gen) && w->off > IMG_HEADER_SIZE)
+		return -ENOSPC;
+	while (len) {
+		size_t chunk = len > (1ul << 30) ? (1ul << 30) : len;
+		ssize_t r = write(w->fd, p, chunk);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += r;
+		len -= (size_t)r;
+		w->off += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int pad_to_page(struct writer *w)
+{
+	static const char zeros[IMG_PAGE];
+	uint64_t rem = w->off % IMG_PAGE;
+
+	return rem ? write_all(w, zeros, IMG_PAGE - rem) : 0;
+}
+
+static uint32_t add_string(struct writer *w, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (w->strings_len + len > w->strings_cap)
+		return UINT32_MAX;
+	memcpy(w->strings + w->strings_len, s, len);
+	w->strings_len += (uint32_t)len;
+	return w->strings_len - (uint32_t)len;
+}
+
+static int page_is_zero(const uint64_t *p)
+{
+	uint64_t acc = 0;
+
+	for (size_t i = 0; i < IMG_PAGE / 8; i += 8) {
+		acc |= p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] |
+		       p[i + 7];
+		if (acc)
+			return 0;
+	}
+	return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Which mappings are not saved as memory at all. */
+static int skipped(const struct rt_vma *v, struct img_header *h)
+{
+	if (strcmp(v->path, "[vdso]") == 0) {
+		h->vdso_start = v->start;
+		h->vdso_end = v->end;
+		return 1;
+	}
+	if (strcmp(v->path, "[vvar]") == 0 || strcmp(v->path, "[vvar_vclock]") == 0) {
+		if (!h->vvar_start || v->start < h->vvar_start)
+			h->vvar_start = v->start;
+		if (v->end > h->vvar_end)
+			h->vvar_end = v->end;
+		return 1;
+	}
+	return strcmp(v->path, "[vsyscall]") == 0 || rt_arena_contains(v->start, v->end);
+}
+
+static int flush_run(struct writer *w, struct img_region *r, struct img_sum *sum,
+		     uint64_t first, uint64_t count)
+{
+	if (!count)
+		return 0;
+	if (w->nruns == w->runs_cap)
+		return -ENOMEM;
+	const char *mem = (const char *)(r->start + first * IMG_PAGE);
+	/* Our own stack changes under us: checksum and write one stable copy. */
+	size_t step = w->volatile_region ? BOUNCE_SIZE : count * IMG_PAGE;
+	for (size_t done = 0; done < count * IMG_PAGE; done += step) {
+		size_t len = count * IMG_PAGE - done < step ? count * IMG_PAGE - done : step;
+		const char *src = mem + done;
+		if (w->volatile_region) {
+			memcpy(w->bounce, src, len);
+			src = w->bounce;
+		}
+		if (!fault_at("corrupt", w->gen))
+			img_sum_update(sum, src, len);
+		int err = write_all(w, src, len);
+		if (err)
+			return err;
+	}
+	w->runs[w->nruns++] = (struct img_run){ first, count };
+	r->npages += count;
+	return 0;
+}
+
+/* Store the present pages of one region, anonymous zero pages excepted. */
+static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
+{
+	uint64_t npages = (r->end - r->start) / IMG_PAGE, run_first = 0, run_len = 0;
+	struct img_sum sum;
+	int err = 0, missing = 0;
+
+	img_sum_init(&sum);
+	r->run_first = w->nruns;
+	r->data_off = w->off;
+	for (uint64_t base = 0; base < npages; base += PM_CHUNK) {
+		uint64_t n = npages - base < PM_CHUNK ? npages - base : PM_CHUNK;
+		off_t pos = (off_t)((r->start / IMG_PAGE + base) * 8);
+		if (pread(w->pagemap_fd, w->pm, n * 8, pos) != (ssize_t)(n * 8)) {
+			for (uint64_t i = 0; i < n; i++)
+				w->pm[i] = PM_PRESENT; /* unknown: look at every page */
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t page = base + i;
+			int store = (w->pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
+			if (!store)
+				missing = 1;
+			else if (!keep_zero)
+				store = !page_is_zero((const uint64_t *)(r->start + page * IMG_PAGE));
+			if (store && run_len && run_first + run_len == page) {
+				run_len++;
+				continue;
+			}
+			if ((err = flush_run(w, r, &sum, run_first, run_len)))
+				return err;
+			run_first = page;
+			run_len = store;
+		}
+	}
+	if ((err = flush_run(w, r, &sum, run_first, run_len)))
+		return err;
+	r->nruns = w->nruns - r->run_first;
+	r->data_sum = img_sum_final(&sum);
+	if (missing && (r->flags & IMG_R_FILE))
+		r->flags |= IMG_R_NEED_FILE;
+	if (!r->npages)
+		r->data_off = 0;
+	return 0;
+}
+
+static int save_region(struct writer *w, const struct rt_vma *v)
+{
+	struct img_region *r = &w->regions[w->nregions];
+	int keep_zero = 0, store = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->start = v->start;
+	r->end = v->end;
+	r->prot = (uint32_t)v->prot;
+	r->flags = v->shared ? 0 : IMG_R_PRIVATE;
+	if (strcmp(v->path, "[stack]") == 0)
+		r->flags |= IMG_R_STACK | IMG_R_GROWSDOWN;
+	else if (strcmp(v->path, "[heap]") == 0)
+		r->flags |= IMG_R_HEAP;
+	if (v->path[0] == '/' && !ends_with(v->path, " (deleted)")) {
+		struct stat st;
+		if (v->shared && strncmp(v->path, "/dev/", 5) == 0) {
+			cocoon_error("mapping %lx-%lx of device %s is not supported",
+				     (unsigned long)v->start, (unsigned long)v->end, v->path);
+			return -ENOTSUP;
+		}
+		r->flags |= IMG_R_FILE;
+		r->file_off = v->offset;
+		r->path_off = add_string(w, v->path);
+		if (r->path_off == UINT32_MAX)
+			return -ENOMEM;
+		r->path_len = (uint32_t)strlen(v->path) + 1;
+		if (stat(v->path, &st) == 0) {
+			r->file_size = (uint64_t)st.st_size;
+			r->file_mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+					   (uint64_t)st.st_mtim.tv_nsec;
+			r->file_ino = st.st_ino;
+		}
+		keep_zero = 1;      /* a zero page may differ from the file's */
+		store = !v->shared; /* shared file pages live in the file */
+	}
+	if (store && !(v->prot & PROT_READ)) {
+		/* Reservations and guard pages: read only if something is there. */
+		if (mprotect((void *)v->start, v->end - v->start, v->prot | PROT_READ) != 0)
+			store = 0;
+	}
+	int err = 0;
+	uint64_t sp = (uint64_t)__builtin_frame_address(0);
+	w->volatile_region = sp >= v->start && sp < v->end;
+	if (store)
+		err = save_pages(w, r, keep_zero);
+	if (store && !(v->prot & PROT_READ))
+		mprotect((void *)v->start, v->end - v->start, v->prot);
+	if (!err)
+		w->nregions++;
+	return err;
+}
+
+static void fill_threads(struct img_thread *t, uint32_t *n)
+{
+	unsigned count = atomic_load(&rt.nthreads);
+
+	*n = 0;
+	for (unsigned i = 0; i < count && i < RT_MAX_THREADS; i++) {
+		t[*n] = (struct img_thread){ rt.threads[i].vtid, rt.threads[i].tid,
+					     (uint32_t)rt.threads[i].flags, 0,
+					     rt.threads[i].fsbase };
+		(*n)++;
+	}
+	t[*n] = (struct img_thread){ rt.ckpt_thread.vtid, rt.ckpt_thread.tid, IMG_T_CKPT, 0,
+				     rt.ckpt_thread.fsbase };
+	(*n)++;
+}
+
+static int write_meta(struct writer *w, struct img_thread *threads, uint32_t nthreads,
+		      struct img_section *sections, uint32_t nsections)
+{
+	struct { const void *p; size_t len; } parts[] = {
+		{ w->regions, sizeof(struct img_region) * w->nregions },
+		{ w->runs, sizeof(struct img_run) * w->nruns },
+		{ threads, sizeof(struct img_thread) * nthreads },
+		{ sections, sizeof(struct img_section) * nsections },
+		{ w->strings, w->strings_len },
+	};
+	struct img_sum sum;
+	int err = pad_to_page(w);
+
+	if (err)
+		return err;
+	w->h->meta_off = w->off;
+	img_sum_init(&sum);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if ((err = write_all(w, parts[i].p, parts[i].len)))
+			return err;
+		img_sum_update(&sum, parts[i].p, parts[i].len);
+	}
+	w->h->meta_len = w->off - w->h->meta_off;
+	w->h->meta_sum = img_sum_final(&sum);
+	return 0;
+}
+
+static void fill_header(struct writer *w, uint32_t nthreads, uint32_t nsections)
+{
+	struct img_header *h = w->h;
+	struct utsname u;
+	struct timespec ts;
+
+	memcpy(h->magic, IMG_MAGIC, 8);
+	h->version = IMG_VERSION;
+	h->arch = IMG_ARCH_X86_64;
+	h->header_size = sizeof(*h);
+	h->page_size = IMG_PAGE;
+	h->file_size = w->off;
+	h->generation = w->gen;
+	h->vpid = rt.vpid;
+	h->real_pid = rt.real_pid;
+	h->vppid = rt.vppid;
+	h->nthreads = nthreads;
+	h->nregions = w->nregions;
+	h->nruns = w->nruns;
+	h->nsections = nsections;
+	h->strings_len = w->strings_len;
+	h->restart_entry = (uint64_t)rt_restart_entry;
+	h->restart_stack = (uint64_t)(rt_restart_stack + sizeof(rt_restart_stack));
+	for (unsigned i = 0; i < atomic_load(&rt.nthreads) && i < RT_MAX_THREADS; i++)
+		if (rt.threads[i].flags & IMG_T_MAIN)
+			h->main_fsbase = rt.threads[i].fsbase;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (uname(&u) == 0)
+		snprintf(h->hostname, sizeof(h->hostname), "%.63s", u.nodename);
+	snprintf(h->progname, sizeof(h->progname), "%s", rt.progname);
+	h->header_sum = img_header_sum(h);
+}
+
+static int write_body(struct writer *w)
+{
+	struct rt_vma *vmas;
+	int n = rt_maps_read(&vmas), err;
+
+	if (n < 0)
+		return n;
+	w->regions = rt_alloc(sizeof(*w->regions) * (size_t)n);
+	w->runs_cap = 16u << 20;
+	w->runs = rt_alloc(sizeof(*w->runs) * w->runs_cap);
+	w->strings_cap = (uint32_t)n * 520 + 16;
+	w->strings = rt_alloc(w->strings_cap);
+	w->pm = rt_alloc(PM_CHUNK * 8);
+	w->bounce = rt_alloc(BOUNCE_SIZE);
+	if (!w->regions || !w->runs || !w->strings || !w->pm || !w->bounce)
+		return -ENOMEM;
+	add_string(w, ""); /* offset 0 means "no path" */
+	if ((err = rt_mm_read(&w->h->mm)))
+		return err;
+	if (lseek(w->fd, IMG_HEADER_SIZE, SEEK_SET) < 0)
+		return -errno;
+	w->off = IMG_HEADER_SIZE;
+	for (int i = 0; i < n; i++) {
+		if (skipped(&vmas[i], w->h))
+			continue;
+		if ((err = save_region(w, &vmas[i])))
+			return err;
+		if (fault_at("stall", w->gen))
+			for (;;)
+				pause();
+	}
+	struct img_section *sections = rt_alloc(sizeof(*sections) * IMG_MAX_SECTIONS);
+	struct img_thread *threads = rt_alloc(sizeof(*threads) * (RT_MAX_THREADS + 1));
+	uint32_t nsections = 0, nthreads = 0;
+	if (!sections || !threads)
+		return -ENOMEM;
+	if ((err = pad_to_page(w)))
+		return err;
+	if ((err = rt_sections_write_all(w->fd, &w->off, sections, &nsections)))
+		return err;
+	fill_threads(threads, &nthreads);
+	if ((err = write_meta(w, threads, nthreads, sections, nsections)))
+		return err;
+	fill_header(w, nthreads, nsections);
+	if (pwrite(w->fd, w->h, sizeof(*w->h), 0) != sizeof(*w->h))
+		return -errno;
+	return fsync(w->fd) ? -errno : 0;
+}
+
+int rt_image_write(uint64_t gen, char *path_out, size_t cap)
+{
+	char dir[4200], tmp[4400];
+	struct writer w = { .fd = -1, .gen = gen };
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/" CKPT_GEN_FMT, rt.ckpt_dir, (unsigned long long)gen);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		err = -errno;
+		cocoon_error("cannot create %s: %s", dir, strerror(-err));
+		return err;
+	}
+	snprintf(path_out, cap, "%s/%s-%d.img", dir, rt.progname, rt.vpid);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path_out);
+	w.h = rt_alloc(IMG_HEADER_SIZE);
+	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (w.fd < 0 || !w.h) {
+		err = w.fd < 0 ? -errno : -ENOMEM;
+		cocoon_error("cannot create image %s: %s", tmp, strerror(-err));
+		goto out;
+	}
+	memset(w.h, 0, IMG_HEADER_SIZE);
+	err = write_body(&w);
+	if (err) {
+		if (!rt_last_error()[0])
+			cocoon_error("writing image %s: %s", tmp, strerror(-err));
+		goto out;
+	}
+	if (rename(tmp, path_out) != 0) {
+		err = -errno;
+		cocoon_error("cannot rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	if (w.fd >= 0)
+		close(w.fd);
+	if (w.pagemap_fd >= 0)
+		close(w.pagemap_fd);
+	if (err)
+		unlink(tmp);
+	return err;
+}
