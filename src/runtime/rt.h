@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "cocoon.h"
@@ -20,7 +21,8 @@
 #define RT_HIDDEN __attribute__((visibility("hidden")))
 #define RT_EXPORT __attribute__((visibility("default")))
 #define RT_MAX_THREADS 1024
-#define RT_FD_SPAN 32 /* the runtime's fds: [nofile - RT_FD_SPAN, nofile) */
+#define RT_FD_SPAN 32
+#define RT_MAX_PENDING 16 /* the runtime's fds: [nofile - RT_FD_SPAN, nofile) */
 
 /* Callee-saved registers, enough to return a second time from rt_ctx_save. */
 struct rt_ctx {
@@ -41,6 +43,10 @@ struct rt_thread {
 	uint64_t fsbase;
 	uint64_t robust_head, robust_len;
 	struct rt_ctx ctx;
+	/* Signals pending for this thread, taken out at suspension and queued
+	 * again (with their siginfo) when it resumes, here or after restart. */
+	int npending;
+	siginfo_t pending[RT_MAX_PENDING];
 };
 
 struct rt_state {
@@ -102,6 +108,9 @@ void rt_suspend_install(void) RT_HIDDEN;
 int rt_suspend_all(void) RT_HIDDEN;
 void rt_resume_all(void) RT_HIDDEN;
 int rt_vtid_self(void) RT_HIDDEN;
+/* Take pending signals out of the queue / put them back (raw syscalls). */
+int rt_signals_take(siginfo_t *out, int cap) RT_HIDDEN;
+void rt_signals_requeue(const siginfo_t *in, int n, int tid) RT_HIDDEN;
 
 /* ckpt.c: the checkpoint thread. */
 int rt_ckpt_thread_start(void) RT_HIDDEN;

@@ -47,6 +47,29 @@ int rt_vtid_self(void)
 	return rt_tls_vtid;
 }
 
+int rt_signals_take(siginfo_t *out, int cap)
+{
+	uint64_t set = ~0ull & ~(1ull << (rt.sig - 1));
+	struct timespec zero = { 0, 0 };
+	int n = 0;
+
+	while (n < cap && rt_sys4(SYS_rt_sigtimedwait, &set, &out[n], &zero, 8) > 0)
+		n++;
+	return n;
+}
+
+/* tid 0: queue at the process. */
+void rt_signals_requeue(const siginfo_t *in, int n, int tid)
+{
+	for (int i = 0; i < n; i++) {
+		siginfo_t info = in[i];
+		if (tid)
+			rt_sys4(SYS_rt_tgsigqueueinfo, rt.real_pid, tid, info.si_signo, &info);
+		else
+			rt_sys3(SYS_rt_sigqueueinfo, rt.real_pid, info.si_signo, &info);
+	}
+}
+
 static void suspend_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
@@ -70,6 +93,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 	t->robust_head = 0;
 	rt_sys3(SYS_get_robust_list, 0, &t->robust_head, &len);
 	t->robust_len = len;
+	t->npending = rt_signals_take(t->pending, RT_MAX_PENDING);
 	if (rt_ctx_save(&t->ctx) == 0) {
 		atomic_store(&t->saved, 1);
 		atomic_fetch_add(&rt.nsuspended, 1);
@@ -83,6 +107,8 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 wait:
 	while (atomic_load(&rt.resume_seq) == seq)
 		futex_wait(&rt.resume_seq, seq, 0);
+	if (idx < RT_MAX_THREADS)
+		rt_signals_requeue(rt.threads[idx].pending, rt.threads[idx].npending, rt_gettid());
 	errno = saved_errno;
 }
 

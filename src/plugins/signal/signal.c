@@ -23,6 +23,9 @@ struct kernel_sigaction {
 
 static struct kernel_sigaction actions[65];
 static struct itimerval timers[3];
+/* Signals pending at the process, not at one thread. */
+static siginfo_t shared_pending[64];
+static int nshared;
 
 static int save(void)
 {
@@ -31,6 +34,9 @@ static int save(void)
 			rt_sys4(SYS_rt_sigaction, sig, NULL, &actions[sig], 8);
 	for (int w = 0; w < 3; w++)
 		rt_sys2(SYS_getitimer, w, &timers[w]);
+	/* The checkpoint thread has nothing pending of its own, so what it
+	 * takes here is what waits at the process. */
+	nshared = rt_signals_take(shared_pending, 64);
 	return 0;
 }
 
@@ -56,8 +62,14 @@ static int signal_event(enum cocoon_event ev, void *arg)
 {
 	if (ev == COCOON_EV_PRECHECKPOINT)
 		return save();
-	if (ev == COCOON_EV_RESTART)
-		return restore();
+	if (ev == COCOON_EV_RESTART) {
+		int err = restore();
+		if (!err)
+			rt_signals_requeue(shared_pending, nshared, 0);
+		return err;
+	}
+	if (ev == COCOON_EV_RESUME)
+		rt_signals_requeue(shared_pending, nshared, 0);
 	return 0;
 }
 
