@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `cocoon restart` refuses damaged or foreign images: each case must exit
+# non-zero (not by a signal), print exactly one line starting "cocoon:" on
+# stderr, and leave no process behind.
+# Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
+set -u
+T=$TMPDIR/bad_images
+mkdir -p "$T"
+pids=
+trap 'kill -9 $pids 2>/dev/null' EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# wait_for COMMAND SECONDS: poll every 0.1 s.
+wait_for() {
+	n=0
+	while ! eval "$1"; do
+		n=$((n + 1))
+		[ $n -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+# one_error CASE FILE: FILE holds exactly one line and it starts with "cocoon:".
+one_error() {
+	[ "$(wc -l <"$2")" -eq 1 ] && [ "$(head -c 7 "$2")" = "cocoon:" ] ||
+		fail "$1: want one 'cocoon:' line on stderr, got: $(head -c 600 "$2")"
+}
+
+# flip FILE OFFSET: invert one byte in place.
+flip() {
+	v=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %o $((v ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# try CASE PATTERN ARGS...: restart must fail cleanly; PATTERN (may be empty)
+# must appear in the message.
+try() {
+	name=$1 pattern=$2
+	shift 2
+	mark="bad_images.$$.$name"
+	env CRTEST_MARK="$mark" "$COCOON" restart "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	rc=$?
+	[ $rc -ne 0 ] || fail "$name: restart succeeded"
+	[ $rc -lt 128 ] || fail "$name: restart died of signal $((rc - 128))"
+	one_error "$name" "$T/$name.err"
+	[ -z "$pattern" ] || grep -qi "$pattern" "$T/$name.err" ||
+		fail "$name: message lacks '$pattern': $(cat "$T/$name.err")"
+	wait_for "! grep -qs 'CRTEST_MARK=$mark' /proc/[0-9]*/environ" 3 ||
+		fail "$name: processes left running: $(grep -ls "CRTEST_MARK=$mark" /proc/[0-9]*/environ)"
+	echo "ok $name: $(cat "$T/$name.err")"
+}
+
+# A real image to damage.
+D=$T/ckpt
+CRTEST_READY=$T/ready CRTEST_DIR=$T "$COCOON" launch --ckpt-dir "$D" -- \
+	"$TESTPROG_DIR/heap_brk" >"$T/launch.out" 2>&1 </dev/null &
+pid=$!
+pids="$pids $pid"
+wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/launch.out")"
+"$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err" || fail "checkpoint: $(cat "$T/ckpt.err")"
+img=$(sed -n 2p "$T/ckpt.out")
+[ -f "$img" ] || fail "no image path in checkpoint output: $(cat "$T/ckpt.out")"
+kill -9 $pid
+wait $pid
+size=$(wc -c <"$img")
+
+head -c 65536 /dev/urandom >"$T/random.img"
+try random "" "$T/random.img"
+
+head -c $((size / 2)) "$img" >"$T/truncated.img"
+try truncated "" "$T/truncated.img"
+
+cp "$img" "$T/middle.img"
+chmod 600 "$T/middle.img"
+flip "$T/middle.img" $((size / 2))
+try flipped-middle "" "$T/middle.img"
+
+cp "$img" "$T/header.img"
+chmod 600 "$T/header.img"
+flip "$T/header.img" 33
+try flipped-header "" "$T/header.img"
+
+# version (u32 at offset 8) = 99: checked before the header checksum.
+cp "$img" "$T/version.img"
+chmod 600 "$T/version.img"
+printf '\143\000\000\000' | dd of="$T/version.img" bs=1 seek=8 conv=notrunc 2>/dev/null
+try newer-version newer "$T/version.img"
+
+try missing-dir "" --ckpt-dir "$T/no/such/dir"
+mkdir -p "$T/empty"
+try empty-dir "" --ckpt-dir "$T/empty"
+echo PASS

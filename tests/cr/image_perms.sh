@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Checkpoint directories are 0700 and images 0600, whatever the umask.
+# Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
+set -u
+T=$TMPDIR/image_perms
+mkdir -p "$T"
+pids=
+trap 'kill -9 $pids 2>/dev/null' EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+wait_for() {
+	n=0
+	while ! eval "$1"; do
+		n=$((n + 1))
+		[ $n -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+mode_is() {
+	m=$(stat -c %a "$1") || fail "stat $1"
+	[ "$m" = "$2" ] || fail "$1 has mode $m, want $2"
+}
+
+umask 000
+D=$T/ckpt
+CRTEST_READY=$T/ready CRTEST_DIR=$T "$COCOON" launch --ckpt-dir "$D" -- \
+	"$TESTPROG_DIR/heap_brk" >"$T/launch.out" 2>&1 </dev/null &
+pid=$!
+pids="$pids $pid"
+wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/launch.out")"
+for g in 1 2; do
+	"$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err" ||
+		fail "checkpoint: $(cat "$T/ckpt.err")"
+done
+mode_is "$D" 700
+n=0
+for g in "$D"/gen-*; do
+	mode_is "$g" 700
+	for img in "$g"/*.img; do
+		mode_is "$img" 600
+		n=$((n + 1))
+	done
+done
+[ $n -ge 2 ] || fail "found $n images, want 2"
+kill -TERM $pid
+wait $pid
+echo PASS
