@@ -5,6 +5,12 @@
  * The image writer skips it, so it never lands in an image.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
 
 #include "runtime/rt.h"
 
@@ -20,6 +26,11 @@ int rt_arena_reset(void)
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
 			return -1;
+		/* A flag of its own keeps the kernel from merging the arena into a
+		 * neighbouring mapping, which the image writer would then save. */
+		madvise(p, ARENA_SIZE, MADV_DONTDUMP);
+		prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, ARENA_SIZE,
+		      (unsigned long)"cocoon-arena");
 		arena = p;
 	}
 	used = 0;

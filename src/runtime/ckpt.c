@@ -110,9 +110,12 @@ static void after_restart(void)
 
 	if (err) {
 		const char *why = rt_last_error()[0] ? rt_last_error() : strerror(-err);
-		dprintf(2, "cocoon: restart: %s\n", why);
+		dprintf(rt.restart_err_fd >= 0 ? rt.restart_err_fd : 2, "cocoon: restart: %s\n", why);
 		rt_sys1(SYS_exit_group, 1);
 	}
+	if (rt.restart_err_fd >= 0)
+		close(rt.restart_err_fd);
+	rt.restart_err_fd = -1;
 	err = coord_connect(1);
 	if (err) {
 		rt_warn("cannot reach coordinator at %s (%s); running without checkpoints",

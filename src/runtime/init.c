@@ -18,7 +18,8 @@
 #include "runtime/rt.h"
 #include "runtime/sys.h"
 
-struct rt_state rt = { .coord_fd = -1, .log_fd = -1, .restart_image_fd = -1 };
+struct rt_state rt = { .coord_fd = -1, .log_fd = -1, .restart_image_fd = -1,
+		       .restart_err_fd = -1 };
 
 /* Candidate offsets of the tid in glibc's struct pthread, found in the main
  * thread; the checkpoint thread keeps the first that matches it too. */

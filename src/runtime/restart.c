@@ -65,6 +65,7 @@ __attribute__((noreturn, used)) RT_EXPORT void rt_restart_entry(struct rst_args 
 	/* The image fd goes to the runtime's range before fds are rebuilt. */
 	rt.restart_image_fd = (int)rt_sys3(SYS_fcntl, a->image_fd, F_DUPFD_CLOEXEC, rt.fd_base);
 	rt_sys1(SYS_close, a->image_fd);
+	rt.restart_err_fd = (int)rt_sys3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, rt.fd_base);
 	rt_sys2(SYS_munmap, rt.rargs.window_start, rt.rargs.window_end - rt.rargs.window_start);
 
 	for (unsigned i = 0; i < n; i++)

@@ -78,6 +78,7 @@ struct rt_state {
 	_Atomic uint32_t nsuspended;
 	struct rst_args rargs; /* copy of the restorer's hand-over */
 	int restart_image_fd;
+	int restart_err_fd; /* the restart command's stderr, for a fatal message */
 };
 extern struct rt_state rt RT_HIDDEN;
 

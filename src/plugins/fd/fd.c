@@ -373,24 +373,33 @@ static int refill_pipe(struct restore *rs, const struct fd_rec *r)
 	return 0;
 }
 
+/* A file that was deleted while open comes back deleted, under its old
+ * name when that is free (so /proc shows the same path), with its content
+ * and its old access mode. */
 static int recreate_content(struct restore *rs, const struct fd_rec *r, const char *path)
 {
+	char name[PATH_MAX], proc[64];
 	int fd;
 
+	snprintf(name, sizeof(name), "%s", path);
 	if (r->kind == FD_MEMFD) {
-		char name[256];
-		snprintf(name, sizeof(name), "%s", path + 7);
 		name[strcspn(name, " ")] = 0;
-		fd = memfd_create(name, 0);
+		fd = memfd_create(name + 7, 0);
 	} else {
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s", path);
-		char *slash = strrchr(dir, '/');
-		if (slash && slash != dir)
-			*slash = 0;
-		fd = open(dir, O_TMPFILE | O_RDWR, 0600);
-		if (fd < 0)
-			fd = open(rt.ckpt_dir, O_TMPFILE | O_RDWR, 0600);
+		char *del = strstr(name, " (deleted)");
+		if (del)
+			*del = 0;
+		fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			unlink(name);
+		} else {
+			char *slash = strrchr(name, '/');
+			if (slash && slash != name)
+				*slash = 0;
+			fd = open(name, O_TMPFILE | O_RDWR, 0600);
+			if (fd < 0)
+				fd = open(rt.ckpt_dir, O_TMPFILE | O_RDWR, 0600);
+		}
 	}
 	if (fd < 0)
 		return -errno;
@@ -398,7 +407,12 @@ static int recreate_content(struct restore *rs, const struct fd_rec *r, const ch
 		close(fd);
 		return -EIO;
 	}
-	return fd;
+	if (r->kind == FD_MEMFD || (r->flags & O_ACCMODE) == O_RDWR)
+		return fd;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int again = open(proc, r->flags & (O_ACCMODE | O_APPEND));
+	close(fd);
+	return again < 0 ? -errno : again;
 }
 
 static int restore_one(struct restore *rs, const struct fd_rec *r)
