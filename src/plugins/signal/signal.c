@@ -34,9 +34,6 @@ static int save(void)
 			rt_sys4(SYS_rt_sigaction, sig, NULL, &actions[sig], 8);
 	for (int w = 0; w < 3; w++)
 		rt_sys2(SYS_getitimer, w, &timers[w]);
-	/* The checkpoint thread has nothing pending of its own, so what it
-	 * takes here is what waits at the process. */
-	nshared = rt_signals_take(shared_pending, 64);
 	return 0;
 }
 
@@ -60,6 +57,13 @@ static int restore(void)
 
 static int signal_event(enum cocoon_event ev, void *arg)
 {
+	if (ev == COCOON_EV_PRESUSPEND) {
+		/* Before user threads stop, or their handlers would take these as
+		 * their own.  The checkpoint thread has nothing pending of its own,
+		 * so what it takes is what waits at the process. */
+		nshared = rt_signals_take(shared_pending, 64);
+		return 0;
+	}
 	if (ev == COCOON_EV_PRECHECKPOINT)
 		return save();
 	if (ev == COCOON_EV_RESTART) {
