@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# A process holding an fd Cocoon cannot save yet (a socket) fails its
+# checkpoint at checkpoint time, with one line naming the fd; nothing is
+# written, and the program keeps running unharmed.
+# Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
+set -u
+T=$TMPDIR/unsupported_fd
+D=$T/ckpt
+mkdir -p "$T"
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+
+# The program: a socketpair held open, a ready file, then it waits for
+# SIGTERM and proves the socket still works.
+"$COCOON" launch --ckpt-dir "$D" -- python3 -c '
+import os, signal, socket, sys
+a, b = socket.socketpair()
+done = []
+signal.signal(signal.SIGTERM, lambda *x: done.append(1))
+open(sys.argv[1], "w").close()
+while not done:
+    signal.pause()
+a.sendall(b"ping")
+print("PASS" if b.recv(4) == b"ping" else "FAIL: socket broken")
+' "$T/ready" >"$T/prog.out" 2>"$T/prog.err" </dev/null &
+pid=$!
+n=0
+while [ ! -e "$T/ready" ]; do
+	n=$((n + 1))
+	[ $n -gt 200 ] && fail "program never ready: $(cat "$T/prog.err")"
+	sleep 0.1
+done
+
+"$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err"
+rc=$?
+[ $rc -ne 0 ] || fail "checkpoint of a process holding a socket succeeded"
+[ $rc -lt 128 ] || fail "checkpoint died of signal $((rc - 128))"
+[ "$(wc -l <"$T/ckpt.err")" -eq 1 ] || fail "want one line, got: $(cat "$T/ckpt.err")"
+grep -q "fd [0-9]* (socket:" "$T/ckpt.err" || fail "message does not name the fd: $(cat "$T/ckpt.err")"
+echo "ok: $(cat "$T/ckpt.err")"
+[ ! -e "$D/latest" ] || fail "a failed checkpoint moved latest"
+ls "$D"/gen-* >/dev/null 2>&1 && fail "a failed checkpoint left files: $(ls "$D")"
+kill -0 $pid 2>/dev/null || fail "the program died with the failed checkpoint"
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=
+[ $rc -eq 0 ] && grep -qx PASS "$T/prog.out" || fail "program after the failed checkpoint: rc $rc, $(cat "$T/prog.out" "$T/prog.err")"
+echo PASS
