@@ -169,6 +169,12 @@ int coord_ckpt_start(struct coord *co, struct client *asker)
 		c->arrived = 0;
 		ck->nparts++;
 	}
+	if (ck->nparts == 0) { /* all died in this very batch, not reaped yet */
+		ckpt_remove_gen(co->dir, ck->gen);
+		end_ckpt(co);
+		answer_waiters_err(co, "no processes to checkpoint");
+		return -ENOENT;
+	}
 	proto_escape(ck->gen_dir, esc, sizeof(esc));
 	for_each_part(co, c)
 		coord_send(co, c, "SUSPEND gen=%llu dir=%s", ck->gen, esc);

@@ -80,7 +80,7 @@ void coord_ctl_set(struct coord *co, struct client *c, struct proto_msg *m)
 	long long iv = proto_get_int(m, "interval", -1);
 
 	if (iv < 0 || iv > 10000000) {
-		coord_send(co, c, "ERR msg=SET%%20needs%%20interval=SECONDS");
+		coord_send(co, c, "ERR msg=SET%%20needs%%20interval%%3DSECONDS");
 		return;
 	}
 	if (coord_set_interval(co, (int)iv) < 0) {
@@ -96,7 +96,7 @@ void coord_ctl_restart(struct coord *co, struct client *c, struct proto_msg *m)
 	long long procs = proto_get_int(m, "procs", -1);
 
 	if (gen < 0 || procs < 0 || procs > 1000000) {
-		coord_send(co, c, "ERR msg=RESTART%%20needs%%20gen=G%%20procs=N");
+		coord_send(co, c, "ERR msg=RESTART%%20needs%%20gen%%3DG%%20procs%%3DN");
 		return;
 	}
 	if ((unsigned long long)gen > co->gen)

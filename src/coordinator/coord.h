@@ -134,6 +134,11 @@ void coord_ctl_set(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_ctl_restart(struct coord *co, struct client *c, struct proto_msg *m);
 int coord_set_interval(struct coord *co, int seconds);
 
+/* kv.c: PUBLISH / QUERY */
+void coord_kv_publish(struct coord *co, struct client *c, struct proto_msg *m);
+void coord_kv_query(struct coord *co, struct client *c, struct proto_msg *m);
+void coord_kv_clear(void);
+
 /* loop.c */
 int coord_run(struct coord *co);
 

@@ -161,6 +161,8 @@ static const struct verb {
 	{ "KILL", false, do_kill },
 	{ "SET", false, coord_ctl_set },
 	{ "RESTART", false, coord_ctl_restart },
+	{ "PUBLISH", false, coord_kv_publish },
+	{ "QUERY", false, coord_kv_query },
 };
 
 void coord_dispatch(struct coord *co, struct client *c, struct proto_msg *m)

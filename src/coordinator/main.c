@@ -290,6 +290,7 @@ static void teardown(struct coord *co)
 	co->ck.active = false;
 	coord_reap(co);
 	manifest_free(&co->ck.m);
+	coord_kv_clear();
 	if (co->lfd >= 0)
 		close(co->lfd);
 }

@@ -70,6 +70,10 @@ static int wait_for(const char *verb, uint64_t gen, struct proto_msg *m, char *l
 	}
 }
 
+/* Set when the coordinator gave up on the generation (RESUME ok=0) while
+ * this process still waited at a barrier. */
+static int resumed_early;
+
 int rt_barrier(const char *name)
 {
 	char line[PROTO_LINE_MAX];
@@ -78,10 +82,21 @@ int rt_barrier(const char *name)
 			     (unsigned long long)rt.generation, name);
 
 	while (!err) {
-		err = wait_for("GO", rt.generation, &m, line, sizeof(line));
-		const char *got = err ? NULL : proto_get(&m, "name");
-		if (got && strcmp(got, name) == 0)
+		int n = proto_read_line(rt.coord_fd, &inbox, line, sizeof(line), -1);
+		if (n < 0)
+			return n;
+		if (proto_parse(line, &m) != 0 ||
+		    (uint64_t)proto_get_int(&m, "gen", 0) != rt.generation)
+			continue;
+		const char *got = proto_get(&m, "name");
+		if (strcmp(m.verb, "GO") == 0 && got && strcmp(got, name) == 0)
 			return 0;
+		if (strcmp(m.verb, "RESUME") == 0) {
+			resumed_early = 1;
+			cocoon_error("the coordinator abandoned generation %llu",
+				     (unsigned long long)rt.generation);
+			return -ECANCELED;
+		}
 	}
 	return err;
 }
@@ -137,6 +152,7 @@ static void do_checkpoint(uint64_t gen)
 	int err;
 
 	rt_sections_reset();
+	resumed_early = 0;
 	if (rt_arena_reset() != 0) {
 		proto_send(rt.coord_fd, "FAILED gen=%llu error=out%%20of%%20memory",
 			   (unsigned long long)gen);
@@ -160,7 +176,9 @@ static void do_checkpoint(uint64_t gen)
 			return;
 		}
 	}
-	if (err) {
+	if (err && resumed_early) {
+		rt_log("checkpoint %llu abandoned by the coordinator", (unsigned long long)gen);
+	} else if (err) {
 		rt_log("checkpoint %llu failed: %s", (unsigned long long)gen, rt_last_error());
 		proto_send(rt.coord_fd, "FAILED gen=%llu error=%s", (unsigned long long)gen,
 			   proto_escape(rt_last_error()[0] ? rt_last_error() : strerror(-err),
@@ -172,7 +190,7 @@ static void do_checkpoint(uint64_t gen)
 			   proto_escape(path, esc, sizeof(esc)));
 	}
 wait_resume:
-	if (wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
+	if (!resumed_early && wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
 		coord_lost();
 	rt_plugins_event(COCOON_EV_RESUME, NULL);
 	rt_resume_all();
