@@ -96,7 +96,7 @@ demo: all $(EXAMPLES)
 	sh examples/demo.sh
 
 bench: all
-	sh bench/run.sh
+	@sh bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cocoon $(DESTDIR)$(PREFIX)/include
