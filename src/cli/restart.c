@@ -36,6 +36,37 @@ static void usage(FILE *f)
 		   ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
+/*
+ * Pages of a private file mapping that were never loaded are not in the
+ * image: they come from the file again.  If that file changed (a library
+ * rebuilt or upgraded), the restored program would run a mix of old and new
+ * bytes, so refuse.  Returns 1 (message printed) when one changed.
+ */
+static int files_changed(const char *image, const struct img_header *h,
+			 const struct img_meta *m)
+{
+	for (uint32_t i = 0; i < h->nregions; i++) {
+		const struct img_region *r = &m->regions[i];
+		const char *file = m->strings + r->path_off;
+		struct stat st;
+		if (!(r->flags & IMG_R_NEED_FILE) || !r->file_ino)
+			continue;
+		if (stat(file, &st) != 0) {
+			cli_error("restart: image %s needs %s: %s", image, file, strerror(errno));
+			return 1;
+		}
+		uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+				 (uint64_t)st.st_mtim.tv_nsec;
+		if (st.st_ino != r->file_ino || (uint64_t)st.st_size != r->file_size ||
+		    mtime != r->file_mtime_ns) {
+			cli_error("restart: image %s: %s changed since the checkpoint "
+				  "(restored code would mix old and new)", image, file);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Check header and metadata of one image; print one line when bad. */
 static int validate(const char *path, struct img_header *h)
 {
@@ -66,11 +97,14 @@ static int validate(const char *path, struct img_header *h)
 	}
 	if ((err = img_meta_check(h, meta, &m)))
 		goto bad;
+	if (files_changed(path, h, &m))
+		goto err_free;
 	free(meta);
 	close(fd);
 	return 0;
 bad:
 	cli_error("restart: image %s: %s", path, img_strerror(err));
+err_free:
 	free(meta);
 err_close:
 	close(fd);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,8 +115,11 @@ static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, si
 	rt_sys2(SYS_arch_prctl, ARCH_GET_FS, &t->fsbase);
 	rt_sys3(SYS_get_robust_list, 0, &t->robust_head, &len);
 	t->robust_len = len;
-	if (rt_ctx_save(&t->ctx))
+	rt_sys2(SYS_prctl, PR_GET_NAME, t->comm);
+	if (rt_ctx_save(&t->ctx)) {
+		rt_sys2(SYS_prctl, PR_SET_NAME, t->comm);
 		return 1;
+	}
 	return rt_image_write(gen, path, cap);
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <asm/prctl.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "common/image.h"
@@ -83,6 +84,7 @@ __attribute__((noreturn, used)) RT_EXPORT void rt_restart_entry(struct rst_args 
 	recreate(&rt.ckpt_thread);
 	if (leader->robust_head)
 		rt_sys2(SYS_set_robust_list, leader->robust_head, leader->robust_len);
+	rt_sys2(SYS_prctl, PR_SET_NAME, leader->comm);
 	rt_ctx_restore(&leader->ctx, 1);
 }
 

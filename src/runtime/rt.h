@@ -47,6 +47,7 @@ struct rt_thread {
 	 * again (with their siginfo) when it resumes, here or after restart. */
 	int npending;
 	siginfo_t pending[RT_MAX_PENDING];
+	char comm[16]; /* thread name (prctl PR_GET_NAME) */
 };
 
 struct rt_state {

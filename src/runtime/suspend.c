@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -94,6 +95,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 	rt_sys3(SYS_get_robust_list, 0, &t->robust_head, &len);
 	t->robust_len = len;
 	t->npending = rt_signals_take(t->pending, RT_MAX_PENDING);
+	rt_sys2(SYS_prctl, PR_GET_NAME, t->comm);
 	if (rt_ctx_save(&t->ctx) == 0) {
 		atomic_store(&t->saved, 1);
 		atomic_fetch_add(&rt.nsuspended, 1);
@@ -103,6 +105,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 		 * robust list yet. */
 		if (t->robust_head)
 			rt_sys2(SYS_set_robust_list, t->robust_head, t->robust_len);
+		rt_sys2(SYS_prctl, PR_SET_NAME, t->comm);
 	}
 wait:
 	while (atomic_load(&rt.resume_seq) == seq)
