@@ -115,8 +115,10 @@ static void complete(struct coord *co)
 	if (r < 0)
 		coord_warn("pruning old generations in %s: %s", co->dir, strerror(-r));
 	coord_debug(co, "generation %llu complete: %d images", ck->gen, ck->m.n);
-	for_each_part(co, c)
+	for_each_part(co, c) {
+		c->gen = ck->gen; /* its memory is now saved as this generation */
 		coord_send(co, c, "RESUME gen=%llu ok=1", ck->gen);
+	}
 	answer_waiters_ok(co);
 	end_ckpt(co);
 }
