@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Checkpoint directories are 0700 and images 0600, whatever the umask.
+# Checkpoint directories are 0700 and images 0600, whatever the umask; after
+# 4 checkpoints exactly the last 2 complete generations remain.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
 set -u
 T=$TMPDIR/image_perms
@@ -31,7 +32,7 @@ CRTEST_READY=$T/ready CRTEST_DIR=$T "$COCOON" launch --ckpt-dir "$D" -- \
 pid=$!
 pids="$pids $pid"
 wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/launch.out")"
-for g in 1 2; do
+for g in 1 2 3 4; do
 	"$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err" ||
 		fail "checkpoint: $(cat "$T/ckpt.err")"
 done
@@ -44,7 +45,10 @@ for g in "$D"/gen-*; do
 		n=$((n + 1))
 	done
 done
-[ $n -ge 2 ] || fail "found $n images, want 2"
+[ $n -eq 2 ] || fail "found $n images after 4 checkpoints, want the last 2 generations kept"
+[ "$(ls "$D" | grep gen- | tr '\n' ' ')" = "gen-000003 gen-000004 " ] ||
+	fail "kept $(ls "$D"), want gen-000003 and gen-000004"
+[ "$(cat "$D/latest")" = gen-000004 ] || fail "latest is $(cat "$D/latest")"
 kill -TERM $pid
 wait $pid
 echo PASS
