@@ -22,6 +22,8 @@
 #include "common/image.h"
 #include "common/manifest.h"
 #include "common/proto.h"
+#include "cli/restart-tree.h"
+#include "plugins/fd/fd.h"
 
 int cli_ckpt_dir(const char *arg, char *out, size_t cap, int create);
 int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir);
@@ -67,9 +69,32 @@ static int files_changed(const char *image, const struct img_header *h,
 	return 0;
 }
 
-/* Check header and metadata of one image; print one line when bad. */
-static int validate(const char *path, struct img_header *h)
+/* The image's "fd" section (checksum verified), for the tree's shared pipes. */
+static int read_fd_section(int fd, const char *path, const struct img_header *h,
+			   const struct img_meta *m, struct tree_node *n)
 {
+	for (uint32_t i = 0; i < h->nsections; i++) {
+		const struct img_section *s = &m->sections[i];
+		if (strncmp(s->name, FD_SECTION, sizeof(s->name)) != 0)
+			continue;
+		void *buf = malloc(s->len ? s->len : 1);
+		if (!buf || pread(fd, buf, s->len, (off_t)s->off) != (ssize_t)s->len ||
+		    img_sum(buf, s->len) != s->sum) {
+			cli_error("restart: image %s: fd section %s", path,
+				  img_strerror(IMG_E_DATA_SUM));
+			free(buf);
+			return -1;
+		}
+		n->fd_section = buf;
+		n->fd_section_len = s->len;
+	}
+	return 0;
+}
+
+/* Check header and metadata of one image; print one line when bad. */
+static int validate(const char *path, struct tree_node *n)
+{
+	struct img_header *h = &n->h;
 	struct stat st;
 	struct img_meta m;
 	void *meta = NULL;
@@ -97,7 +122,7 @@ static int validate(const char *path, struct img_header *h)
 	}
 	if ((err = img_meta_check(h, meta, &m)))
 		goto bad;
-	if (files_changed(path, h, &m))
+	if (files_changed(path, h, &m) || read_fd_section(fd, path, h, &m, n))
 		goto err_free;
 	free(meta);
 	close(fd);
@@ -151,10 +176,9 @@ int cmd_restart(int argc, char **argv)
 		{ 0 },
 	};
 	struct manifest m;
-	struct img_header h;
+	struct tree_node *nodes;
 	struct coord_addr a;
 	char dir[PATH_MAX], restorer[PATH_MAX];
-	const char *image;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "+c:d:h", opts, NULL)) != -1) {
@@ -179,15 +203,16 @@ int cmd_restart(int argc, char **argv)
 	} else if (latest_images(dir, &m)) {
 		return 1;
 	}
-	if (m.n > 1) {
-		cli_error("restart: %d images: restarting several processes at once is not "
-			  "supported yet", m.n);
+	nodes = calloc((size_t)m.n, sizeof(*nodes));
+	if (!nodes) {
+		cli_error("restart: out of memory");
 		return 1;
 	}
-	for (int i = 0; i < m.n; i++)
-		if (validate(m.img[i].path, &h))
+	for (int i = 0; i < m.n; i++) {
+		nodes[i].image = m.img[i].path;
+		if (validate(m.img[i].path, &nodes[i]))
 			return 1;
-	image = m.img[0].path;
+	}
 	if (cli_coord_resolve(arg_coord, &a)) {
 		cli_error("restart: bad coordinator address %s", arg_coord ? arg_coord : "");
 		return 1;
@@ -200,16 +225,12 @@ int cmd_restart(int argc, char **argv)
 		return 1;
 	int fd = cli_coord_open_ctl(&a);
 	if (fd >= 0) {
-		proto_send(fd, "RESTART gen=%llu procs=%d", (unsigned long long)h.generation, m.n);
+		proto_send(fd, "RESTART gen=%llu procs=%d",
+			   (unsigned long long)nodes[0].h.generation, m.n);
 		close(fd);
 	}
 	if (cli_runtime_env(&a, dir))
 		return 1;
 	snprintf(restorer, sizeof(restorer), "%s/../lib/cocoon/cocoon-restore", cli_self_dir());
-	/* Only the restart command's stdio goes to the restored program. */
-	syscall(SYS_close_range, 3, ~0u, 0);
-	char *rargv[] = { "cocoon-restore", (char *)image, NULL };
-	execv(restorer, rargv);
-	cli_error("restart: cannot run the restorer %s: %s", restorer, strerror(errno));
-	return 127;
+	return restart_tree(nodes, m.n, restorer);
 }

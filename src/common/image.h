@@ -73,6 +73,7 @@ struct img_header {
 	uint64_t time_ns; /* CLOCK_REALTIME at checkpoint */
 	char hostname[64];
 	char progname[64];
+	int32_t vpgid, vsid; /* process group and session, virtual */
 	uint64_t header_sum; /* img_sum of this struct with header_sum = 0 */
 };
 

@@ -23,7 +23,7 @@
 struct rst_args {
 	uint64_t magic;
 	int32_t image_fd; /* the image, open read-only */
-	uint32_t flags;
+	int32_t table_fd; /* the restart table (struct rst_table), -1 if none */
 	uint64_t window_start, window_end; /* for the runtime to munmap */
 	/* Settings for the restarted process; empty strings keep the old ones. */
 	char coord[256];
@@ -31,5 +31,47 @@ struct rst_args {
 	char ckpt_dir[4096];
 	char image_path[4096];
 };
+
+/*
+ * The restart table: a memfd that `cocoon restart` fills and every process
+ * of the restarted tree inherits (env COCOON_RESTART_TABLE=fd, handed to
+ * the runtime in rst_args.table_fd).  It says which real pid each virtual
+ * pid has now, and which inherited fds hold the pipes that processes share.
+ */
+#define RST_TABLE_MAGIC 0x434f434f4f4e5254ull /* "TRNOOCOC" */
+#define ENV_RESTART_TABLE "COCOON_RESTART_TABLE"
+
+struct rst_proc {
+	int32_t vpid, pid; /* pid 0 until the process exists */
+};
+
+struct rst_pipe {
+	uint64_t id;        /* the pipe's inode at checkpoint */
+	int32_t rfd, wfd;   /* inherited fds of its two ends; -1 when closed */
+};
+
+struct rst_table {
+	uint64_t magic;
+	uint32_t nprocs, npipes;
+	uint32_t ready; /* processes whose pid is filled in; a futex word */
+	uint32_t pad;
+	/* then struct rst_proc[nprocs], struct rst_pipe[npipes] */
+};
+
+static inline struct rst_proc *rst_table_procs(struct rst_table *t)
+{
+	return (struct rst_proc *)(t + 1);
+}
+
+static inline struct rst_pipe *rst_table_pipes(struct rst_table *t)
+{
+	return (struct rst_pipe *)(rst_table_procs(t) + t->nprocs);
+}
+
+static inline uint64_t rst_table_size(uint32_t nprocs, uint32_t npipes)
+{
+	return sizeof(struct rst_table) + (uint64_t)nprocs * sizeof(struct rst_proc) +
+	       (uint64_t)npipes * sizeof(struct rst_pipe);
+}
 
 #endif

@@ -295,3 +295,29 @@ void coord_ckpt_tick(struct coord *co)
 		coord_ckpt_start(co, NULL);
 	}
 }
+
+/*
+ * A process that joins while generation G is starting (a child forked by a
+ * participant: its parent's fork() does not return, and so the parent does
+ * not reach the first barrier, until the child has said HELLO) takes part
+ * in G.  Once a barrier has been released it is too late: it waits for the
+ * next generation.
+ */
+void coord_ckpt_join_late(struct coord *co, struct client *c)
+{
+	struct ckpt *ck = &co->ck;
+	char esc[3 * sizeof(ck->gen_dir)];
+
+	if (!ck->active)
+		return;
+	for (int i = 0; i < ck->nbarriers; i++)
+		if (ck->released[i])
+			return;
+	c->in_ckpt = true;
+	c->written = false;
+	c->arrived = 0;
+	ck->nparts++;
+	proto_escape(ck->gen_dir, esc, sizeof(esc));
+	coord_debug(co, "process %lld joins generation %llu late", c->vpid, ck->gen);
+	coord_send(co, c, "SUSPEND gen=%llu dir=%s", ck->gen, esc);
+}

@@ -121,6 +121,7 @@ void coord_set_dir(struct coord *co, const char *dir);
 
 /* ckpt.c: the checkpoint sequence */
 int coord_ckpt_start(struct coord *co, struct client *asker);
+void coord_ckpt_join_late(struct coord *co, struct client *c);
 void coord_ckpt_barrier(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_ckpt_written(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_ckpt_failed(struct coord *co, struct client *c, struct proto_msg *m);

@@ -92,6 +92,8 @@ static void hello_proc(struct coord *co, struct client *c, struct proto_msg *m)
 	coord_send(co, c, "WELCOME gen=%llu", co->gen);
 	if (c->restarted)
 		restart_arrived(co);
+	else
+		coord_ckpt_join_late(co, c);
 }
 
 static void hello(struct coord *co, struct client *c, struct proto_msg *m)

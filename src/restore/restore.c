@@ -55,6 +55,21 @@ static const char *env_get(char **envp, const char *name)
 	return NULL;
 }
 
+/* A small non-negative decimal, or -1. */
+static int parse_fd(const char *s)
+{
+	int v = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 100000)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
 /* Stage 1: everything we need from the kernel's stack, before it goes. */
 static void stage_args(long *sp)
 {
@@ -68,6 +83,7 @@ static void stage_args(long *sp)
 	}
 	rst_args.magic = RST_ARGS_MAGIC;
 	rst_args.image_fd = -1;
+	rst_args.table_fd = parse_fd(env_get(envp, ENV_RESTART_TABLE));
 	rst_args.window_start = RST_WINDOW;
 	rst_args.window_end = RST_WINDOW + RST_WINDOW_SIZE;
 	err |= copy_str(rst_args.image_path, sizeof(rst_args.image_path), argv[1]);

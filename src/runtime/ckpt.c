@@ -24,7 +24,7 @@ int rt_tid_offset_confirm(void) RT_HIDDEN;
 
 static struct proto_buf inbox;
 
-static int coord_connect(int restarted)
+int rt_coord_connect(int restarted)
 {
 	char host[256], dir[PROTO_LINE_MAX / 2], name[128], hostname[128];
 	int port, fd;
@@ -74,6 +74,34 @@ static int wait_for(const char *verb, uint64_t gen, struct proto_msg *m, char *l
 /* Set when the coordinator gave up on the generation (RESUME ok=0) while
  * this process still waited at a barrier. */
 static int resumed_early;
+
+/* Wait for the coordinator's WELCOME: it has then counted this process.
+ * Anything that arrives before it stays queued for the checkpoint thread. */
+int rt_coord_welcome(void)
+{
+	char line[PROTO_LINE_MAX], parsed[PROTO_LINE_MAX];
+	struct proto_msg m;
+
+	for (;;) {
+		int n = proto_read_line(rt.coord_fd, &inbox, line, sizeof(line), 10000);
+		if (n < 0)
+			return n;
+		memcpy(parsed, line, (size_t)n + 1);
+		if (proto_parse(parsed, &m) != 0)
+			continue;
+		if (strcmp(m.verb, "WELCOME") == 0)
+			return 0;
+		if (strcmp(m.verb, "DENIED") == 0)
+			return -EACCES;
+		if ((size_t)n + 1 + inbox.len <= sizeof(inbox.data)) {
+			memmove(inbox.data + n + 1, inbox.data, inbox.len);
+			memcpy(inbox.data, line, (size_t)n);
+			inbox.data[n] = '\n';
+			inbox.len += (size_t)n + 1;
+		}
+		return 0;
+	}
+}
 
 int rt_barrier(const char *name)
 {
@@ -135,12 +163,13 @@ static void after_restart(void)
 	if (rt.restart_err_fd >= 0)
 		close(rt.restart_err_fd);
 	rt.restart_err_fd = -1;
-	err = coord_connect(1);
+	err = rt_coord_connect(1);
 	if (err) {
 		rt_warn("cannot reach coordinator at %s (%s); running without checkpoints",
 			rt.coord, strerror(-err));
 		coord_lost();
 	}
+	rt_forks_allow();
 	rt_resume_all();
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);
 	if (rt.coord_fd >= 0)
@@ -155,6 +184,7 @@ static void do_checkpoint(uint64_t gen)
 	struct proto_msg m;
 	int err;
 
+	rt_forks_quiesce();
 	rt_sections_reset();
 	resumed_early = 0;
 	if (rt_arena_reset() != 0) {
@@ -200,6 +230,7 @@ wait_resume:
 	rt_resume_all();
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);
 	rt_arena_release();
+	rt_forks_allow();
 	rt_log("checkpoint %llu: resumed", (unsigned long long)gen);
 }
 
@@ -215,7 +246,7 @@ static void *ckpt_main(void *arg)
 			"checkpointing disabled");
 		return NULL;
 	}
-	err = coord_connect(0);
+	err = rt.coord_fd >= 0 ? 0 : rt_coord_connect(0);
 	if (err) {
 		rt_warn("cannot reach coordinator at %s (%s); this process will not be "
 			"checkpointed", rt.coord, strerror(-err));

@@ -104,8 +104,7 @@ __attribute__((constructor)) static void rt_init(void)
 	copy_env(rt.coord, sizeof(rt.coord), ENV_COORD);
 	copy_env(rt.secret, sizeof(rt.secret), ENV_SECRET);
 	copy_env(rt.ckpt_dir, sizeof(rt.ckpt_dir), ENV_CKPT_DIR);
-	rt.vpid = rt.real_pid = rt_getpid();
-	rt.vppid = rt.real_ppid = (int)rt_sys0(SYS_getppid);
+	rt_identity_init();
 	sig = getenv(ENV_SIGNAL);
 	rt.sig = sig && atoi(sig) > 0 && atoi(sig) <= SIGRTMAX ? atoi(sig) : SIGRTMAX - 3;
 	read_progname();

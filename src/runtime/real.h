@@ -9,10 +9,13 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define REAL_LIST(X)                                                                        \
+	X(pid_t, fork, (void))                                                              \
 	X(pid_t, getpid, (void))                                                            \
 	X(pid_t, getppid, (void))                                                           \
 	X(pid_t, gettid, (void))                                                            \
@@ -27,7 +30,22 @@
 	X(int, poll, (struct pollfd *, nfds_t, int))                                        \
 	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))               \
 	X(int, pause, (void))                                                               \
-	X(int, sigsuspend, (const sigset_t *))
+	X(int, sigsuspend, (const sigset_t *))                                              \
+	X(pid_t, wait, (int *))                                                             \
+	X(pid_t, waitpid, (pid_t, int *, int))                                              \
+	X(pid_t, wait3, (int *, int, struct rusage *))                                      \
+	X(pid_t, wait4, (pid_t, int *, int, struct rusage *))                               \
+	X(int, waitid, (idtype_t, id_t, siginfo_t *, int))                                  \
+	X(pid_t, getpgid, (pid_t))                                                          \
+	X(pid_t, getpgrp, (void))                                                           \
+	X(pid_t, getsid, (pid_t))                                                           \
+	X(int, setpgid, (pid_t, pid_t))                                                     \
+	X(pid_t, setsid, (void))                                                            \
+	X(pid_t, tcgetpgrp, (int))                                                          \
+	X(int, tcsetpgrp, (int, pid_t))                                                     \
+	X(int, killpg, (pid_t, int))                                                        \
+	X(int, sigqueue, (pid_t, int, const union sigval))                                  \
+	X(int, fcntl, (int, int, ...))
 
 #define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args __attribute__((visibility("hidden")));
 REAL_LIST(REAL_DECLARE)

@@ -23,6 +23,9 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
+#include <linux/futex.h>
+#include <time.h>
 
 #include "common/image.h"
 #include "runtime/rt.h"
@@ -132,6 +135,53 @@ bad:
 	return -EINVAL;
 }
 
+/* Map the restart table and wait until every process of the tree exists. */
+static int load_table(int fd)
+{
+	struct stat st;
+	struct rst_table *t;
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(*t))
+		goto bad;
+	t = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (t == MAP_FAILED)
+		return -errno;
+	if (t->magic != RST_TABLE_MAGIC || t->nprocs > 1000000 || t->npipes > 1000000 ||
+	    rst_table_size(t->nprocs, t->npipes) > (uint64_t)st.st_size) {
+		munmap(t, (size_t)st.st_size);
+		goto bad;
+	}
+	for (int waited = 0; __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE) < t->nprocs; waited++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		uint32_t seen = __atomic_load_n(&t->ready, __ATOMIC_ACQUIRE);
+		if (waited > 3000) {
+			cocoon_error("only %u of %u processes came back", seen, t->nprocs);
+			return -ETIMEDOUT;
+		}
+		rt_sys4(SYS_futex, &t->ready, FUTEX_WAIT, seen, &ts);
+	}
+	rt.rtable = t;
+	return 0;
+bad:
+	cocoon_error("the restart table is damaged");
+	return -EINVAL;
+}
+
+static void unload_table(void)
+{
+	struct rst_table *t = rt.rtable;
+
+	if (!t)
+		return;
+	/* The fd plugin has closed the inherited pipe fds it lifted; the
+	 * originals went with its close_range. */
+	munmap(t, rst_table_size(t->nprocs, t->npipes));
+	rt.rtable = NULL;
+}
+
 int rt_restart_finish(void)
 {
 	int err;
@@ -157,7 +207,10 @@ int rt_restart_finish(void)
 	rt_clear_error();
 	err = load_sections(rt.restart_image_fd);
 	if (!err)
+		err = load_table(rt.rargs.table_fd);
+	if (!err)
 		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
+	unload_table();
 	close(rt.restart_image_fd);
 	rt.restart_image_fd = -1;
 	return err;

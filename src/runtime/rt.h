@@ -80,6 +80,7 @@ struct rt_state {
 	struct rst_args rargs; /* copy of the restorer's hand-over */
 	int restart_image_fd;
 	int restart_err_fd; /* the restart command's stderr, for a fatal message */
+	struct rst_table *rtable; /* the restart table, mapped during a restart */
 };
 extern struct rt_state rt RT_HIDDEN;
 
@@ -116,6 +117,14 @@ void rt_signals_requeue(const siginfo_t *in, int n, int tid) RT_HIDDEN;
 
 /* ckpt.c: the checkpoint thread. */
 int rt_ckpt_thread_start(void) RT_HIDDEN;
+int rt_coord_connect(int restarted) RT_HIDDEN;
+int rt_coord_welcome(void) RT_HIDDEN;
+
+/* fork.c: joining the computation; checkpoints and forks exclude each other. */
+void rt_forks_quiesce(void) RT_HIDDEN;
+void rt_forks_allow(void) RT_HIDDEN;
+void rt_identity_init(void) RT_HIDDEN;
+void rt_identity_publish(void) RT_HIDDEN;
 int rt_barrier(const char *name) RT_HIDDEN;
 
 /* writer.c */

@@ -20,6 +20,7 @@
 
 #include "common/config.h"
 #include "common/image.h"
+#include "plugins/pid/pid.h"
 #include "runtime/maps.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
@@ -330,6 +331,8 @@ static void fill_header(struct writer *w, uint32_t nthreads, uint32_t nsections)
 	if (uname(&u) == 0)
 		snprintf(h->hostname, sizeof(h->hostname), "%.63s", u.nodename);
 	snprintf(h->progname, sizeof(h->progname), "%s", rt.progname);
+	h->vpgid = pid_to_virtual((int)rt_sys1(SYS_getpgid, 0));
+	h->vsid = pid_to_virtual((int)rt_sys1(SYS_getsid, 0));
 	h->header_sum = img_header_sum(h);
 }
 

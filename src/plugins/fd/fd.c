@@ -200,6 +200,49 @@ static int classify(struct scan *s, uint32_t i)
 	return -ENOTSUP;
 }
 
+/* The bytes sitting in a pipe, copied out with tee(2) without consuming
+ * them (the process holding the other end keeps running its own course). */
+static int peek_pipe(struct scan *s, uint32_t i)
+{
+	int fd = s->recs[i].fd, avail = 0, tmp[2];
+
+	if (ioctl(fd, FIONREAD, &avail) != 0 || avail <= 0)
+		return 0;
+	char *buf = rt_alloc((size_t)avail);
+	if (!buf || pipe2(tmp, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -ENOMEM;
+	fcntl(tmp[1], F_SETPIPE_SZ, avail);
+	ssize_t got = tee(fd, tmp[1], (size_t)avail, SPLICE_F_NONBLOCK);
+	ssize_t n = got > 0 ? read(tmp[0], buf, (size_t)got) : 0;
+	close(tmp[0]);
+	close(tmp[1]);
+	if (got < 0 || n != got) {
+		cocoon_error("fd %d: cannot copy the data in its pipe: %s", fd,
+			     got < 0 ? strerror(errno) : "short read");
+		return -EIO;
+	}
+	return add_blob(s, i, buf, (uint64_t)n);
+}
+
+/* Pipe ends whose peer is not in this process are shared with another
+ * process of the computation (or lead outside it): the restart command
+ * sorts that out from every image. */
+static int mark_shared_pipes(struct scan *s)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct fd_rec *r = &s->recs[i];
+		if (r->kind != FD_BROKEN)
+			continue;
+		r->kind = FD_XPIPE;
+		if ((r->flags & O_ACCMODE) == O_RDONLY) {
+			int err = peek_pipe(s, i);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 /* A pipe with both ends here keeps its buffered bytes: read them out and
  * write them straight back, keeping a copy for the image. */
 static int pair_pipes(struct scan *s)
@@ -272,7 +315,7 @@ static int fd_save(void)
 			return err;
 		s.n++;
 	}
-	if ((err = pair_pipes(&s)))
+	if ((err = pair_pipes(&s)) || (err = mark_shared_pipes(&s)))
 		return err;
 
 	size_t total = sizeof(struct fd_section) + sizeof(struct fd_rec) * s.n + s.strings_len +
@@ -311,6 +354,8 @@ struct restore {
 	int ext[3];
 	struct { uint64_t id; int r, w; } *pipes;
 	uint32_t npipes;
+	struct rst_pipe *shared; /* pipes the restart command made, fds lifted */
+	uint32_t nshared;
 };
 
 static int move_to(int tmp, int target)
@@ -357,6 +402,19 @@ static int pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_out)
 	}
 	*fd_out = (r->flags & O_ACCMODE) == O_RDONLY ? rs->pipes[i].r : rs->pipes[i].w;
 	return 0;
+}
+
+/* The inherited fd of a pipe the restart command recreated for the tree. */
+static int shared_pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_out)
+{
+	for (uint32_t i = 0; i < rs->nshared; i++) {
+		const struct rst_pipe *p = &rs->shared[i];
+		if (p->id != r->pipe_id)
+			continue;
+		*fd_out = (r->flags & O_ACCMODE) == O_RDONLY ? p->rfd : p->wfd;
+		return *fd_out >= 0 ? 0 : -EBADF;
+	}
+	return -ENOENT;
 }
 
 static int refill_pipe(struct restore *rs, const struct fd_rec *r)
@@ -442,6 +500,12 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		if (!err && (r->flags & O_APPEND))
 			fcntl(r->fd, F_SETFL, O_APPEND);
 		break;
+	case FD_XPIPE:
+		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
+			err = dup3(tmp, r->fd, 0) < 0 ? -errno : 0;
+		if (!err)
+			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
+		break;
 	case FD_PIPE:
 	case FD_BROKEN:
 		if ((err = pipe_end(rs, r, &tmp)))
@@ -491,12 +555,22 @@ static int section_valid(const struct fd_section *sec, size_t len)
 	return 1;
 }
 
+/* Move fd above every number the program will get back; -1 stays -1. */
+static int lift(int fd, int top)
+{
+	if (fd < 0)
+		return -1;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, top);
+	return n;
+}
+
 static int fd_restore(void)
 {
 	size_t len = 0;
 	const struct fd_section *sec = cocoon_section_read(FD_SECTION, &len);
 	struct restore rs;
-	int err = 0;
+	struct rst_table *t = rt.rtable;
+	int err = 0, top = 3;
 
 	if (!sec)
 		return 0;
@@ -510,11 +584,24 @@ static int fd_restore(void)
 	rs.data = rs.strings + sec->strings_len;
 	rs.pipes = rt_alloc(sizeof(*rs.pipes) * (sec->nrec + 1));
 	rs.npipes = 0;
-	if (!rs.pipes)
+	rs.nshared = t ? t->npipes : 0;
+	rs.shared = rt_alloc(sizeof(*rs.shared) * (rs.nshared + 1));
+	if (!rs.pipes || !rs.shared)
 		return -ENOMEM;
+	/* What we keep from before (the restart command's stdio, the pipes it
+	 * made for the tree) moves above every fd number the program had; then
+	 * everything below goes. */
+	for (uint32_t i = 0; i < sec->nrec; i++)
+		if (rs.recs[i].fd >= top)
+			top = rs.recs[i].fd + 1;
 	for (int k = 0; k < 3; k++)
-		rs.ext[k] = fcntl(k, F_DUPFD_CLOEXEC, rt.fd_base);
-	rt_sys3(SYS_close_range, 0, rt.fd_base - 1, 0);
+		rs.ext[k] = lift(k, top);
+	for (uint32_t i = 0; i < rs.nshared; i++) {
+		rs.shared[i] = rst_table_pipes(t)[i];
+		rs.shared[i].rfd = lift(rs.shared[i].rfd, top);
+		rs.shared[i].wfd = lift(rs.shared[i].wfd, top);
+	}
+	rt_sys3(SYS_close_range, 0, top - 1, 0);
 	if (sec->cwd[0] && chdir(sec->cwd) != 0)
 		rt_warn("cannot return to working directory %s: %s", sec->cwd, strerror(errno));
 	umask(sec->umask);
@@ -526,6 +613,12 @@ static int fd_restore(void)
 	for (uint32_t i = 0; i < rs.npipes; i++) {
 		close(rs.pipes[i].r);
 		close(rs.pipes[i].w);
+	}
+	for (uint32_t i = 0; i < rs.nshared; i++) {
+		if (rs.shared[i].rfd >= 0)
+			close(rs.shared[i].rfd);
+		if (rs.shared[i].wfd >= 0)
+			close(rs.shared[i].wfd);
 	}
 	for (int k = 0; k < 3; k++)
 		if (rs.ext[k] >= 0)

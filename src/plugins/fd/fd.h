@@ -18,6 +18,9 @@ enum fd_kind {
 	FD_MEMFD = 7,   /* memfd: content saved */
 	FD_PIPE = 8,    /* pipe with both ends in this process: data saved */
 	FD_BROKEN = 9,  /* pipe end whose peer is outside: peer closed after restart */
+	FD_XPIPE = 10,  /* pipe shared with other processes: `cocoon restart` recreates
+			 * it once (struct rst_pipe); a read end carries the bytes that
+			 * were in it (peeked with tee, not consumed) */
 };
 
 struct fd_rec {

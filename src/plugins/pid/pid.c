@@ -22,7 +22,7 @@ struct pid_entry {
 static struct pid_entry table[PID_MAX_ENTRIES];
 static int nentries;
 
-static void set_entry(int virt, int real)
+void pid_table_set(int virt, int real)
 {
 	for (int i = 0; i < nentries; i++) {
 		if (table[i].virt == virt) {
@@ -74,8 +74,14 @@ static int pid_restart(void)
 	rt.real_ppid = (int)rt_sys0(SYS_getppid);
 	nentries = 0;
 	for (unsigned i = 0; i < n && i < RT_MAX_THREADS; i++)
-		set_entry(rt.threads[i].vtid, rt.threads[i].tid);
-	set_entry(rt.ckpt_thread.vtid, rt.ckpt_thread.tid);
+		pid_table_set(rt.threads[i].vtid, rt.threads[i].tid);
+	pid_table_set(rt.ckpt_thread.vtid, rt.ckpt_thread.tid);
+	if (rt.rtable) {
+		const struct rst_proc *p = rst_table_procs(rt.rtable);
+		for (uint32_t i = 0; i < rt.rtable->nprocs; i++)
+			if (p[i].vpid != rt.vpid)
+				pid_table_set(p[i].vpid, p[i].pid);
+	}
 	return 0;
 }
 

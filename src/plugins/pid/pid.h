@@ -8,5 +8,7 @@ int pid_to_real(int vpid);
 int pid_to_virtual(int real);
 /* Virtual tid for a real tid of this process. */
 int tid_to_real(int vtid);
+/* Record another process of the computation (a child, or after restart). */
+void pid_table_set(int virt, int real);
 
 #endif

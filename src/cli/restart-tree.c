@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cocoon restart, second half: recreate the process tree of a generation.
+ *
+ * This process becomes the root of the tree.  Before anything execs, it
+ * creates the pipes the processes shared (with the bytes that were in them)
+ * and the restart table (a memfd), then forks the tree: every process forks
+ * its own children (so each parent can wait for its children again), takes
+ * its session and process group, writes its new real pid into the table and
+ * execs the restorer on its image.  Processes whose parent was outside the
+ * computation (orphans) are forked through an intermediate that exits.
+ * Everything is inherited, so no process needs to pass fds to another.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/restart-tree.h"
+#include "common/image.h"
+#include "common/restart.h"
+#include "plugins/fd/fd.h"
+
+struct xpipe {
+	uint64_t id;
+	int readers, writers;
+	int size;
+	const char *data; /* bytes a reader saw in it, owned by the fd section */
+	uint64_t len;
+};
+
+struct tree {
+	struct tree_node *nodes;
+	int n;
+	struct xpipe *pipes;
+	int npipes, cap;
+	struct rst_table *table;
+	int table_fd;
+	const char *restorer;
+};
+
+static struct xpipe *find_pipe(struct tree *t, uint64_t id)
+{
+	for (int i = 0; i < t->npipes; i++)
+		if (t->pipes[i].id == id)
+			return &t->pipes[i];
+	if (t->npipes == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		struct xpipe *p = realloc(t->pipes, sizeof(*p) * (size_t)cap);
+		if (!p)
+			return NULL;
+		t->pipes = p;
+		t->cap = cap;
+	}
+	struct xpipe *p = &t->pipes[t->npipes++];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	return p;
+}
+
+/* Read the fd section of one image and note the pipes it shares. */
+static int scan_fds(struct tree *t, struct tree_node *n)
+{
+	const struct fd_section *sec = n->fd_section;
+	size_t len = n->fd_section_len;
+
+	if (!sec)
+		return 0;
+	if (len < sizeof(*sec) || sec->magic != FD_MAGIC ||
+	    (uint64_t)sec->nrec * sizeof(struct fd_rec) > len - sizeof(*sec) ||
+	    sizeof(*sec) + (uint64_t)sec->nrec * sizeof(struct fd_rec) + sec->strings_len +
+			    sec->data_len != len)
+		return -EBADMSG;
+	const struct fd_rec *recs = (const void *)(sec + 1);
+	const char *data = (const char *)(recs + sec->nrec) + sec->strings_len;
+	for (uint32_t i = 0; i < sec->nrec; i++) {
+		const struct fd_rec *r = &recs[i];
+		if (r->kind != FD_XPIPE)
+			continue;
+		if (r->data_off > sec->data_len || r->data_len > sec->data_len - r->data_off)
+			return -EBADMSG;
+		struct xpipe *p = find_pipe(t, r->pipe_id);
+		if (!p)
+			return -ENOMEM;
+		if ((r->flags & O_ACCMODE) == O_RDONLY) {
+			p->readers++;
+			if (r->data_len && !p->data) {
+				p->data = data + r->data_off;
+				p->len = r->data_len;
+			}
+		} else {
+			p->writers++;
+		}
+		if (r->pipe_size > p->size)
+			p->size = r->pipe_size;
+	}
+	return 0;
+}
+
+/* One pipe per shared pipe id, holding its bytes; ends nobody holds are
+ * closed (a reader whose writer was outside the computation sees EOF). */
+static int make_pipes(struct tree *t, struct rst_pipe *out)
+{
+	for (int i = 0; i < t->npipes; i++) {
+		struct xpipe *x = &t->pipes[i];
+		int p[2];
+		if (pipe(p) != 0)
+			return -errno;
+		if (x->size > 0)
+			fcntl(p[1], F_SETPIPE_SZ, x->size);
+		if (x->len && write(p[1], x->data, x->len) != (ssize_t)x->len)
+			return -EIO;
+		out[i].id = x->id;
+		out[i].rfd = p[0];
+		out[i].wfd = p[1];
+		if (!x->readers) {
+			close(p[0]);
+			out[i].rfd = -1;
+		}
+		if (!x->writers) {
+			close(p[1]);
+			out[i].wfd = -1;
+		}
+	}
+	return 0;
+}
+
+static int make_table(struct tree *t)
+{
+	uint64_t size = rst_table_size((uint32_t)t->n, (uint32_t)t->npipes);
+	int fd = memfd_create("cocoon-restart", 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) != 0)
+		goto err_close;
+	t->table = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t->table == MAP_FAILED)
+		goto err_close;
+	t->table->magic = RST_TABLE_MAGIC;
+	t->table->nprocs = (uint32_t)t->n;
+	t->table->npipes = (uint32_t)t->npipes;
+	for (int i = 0; i < t->n; i++)
+		rst_table_procs(t->table)[i] = (struct rst_proc){ t->nodes[i].h.vpid, 0 };
+	if ((err = make_pipes(t, rst_table_pipes(t->table))))
+		return err;
+	t->table_fd = fd;
+	return 0;
+err_close:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static int node_of(struct tree *t, int vpid)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->nodes[i].h.vpid == vpid)
+			return i;
+	return -1;
+}
+
+/* Session and process group as at the checkpoint, where they can be had. */
+static void take_groups(struct tree *t, struct tree_node *n)
+{
+	if (n->h.vsid == n->h.vpid) {
+		setsid();
+		return;
+	}
+	if (n->h.vpgid == n->h.vpid) {
+		setpgid(0, 0);
+		return;
+	}
+	int leader = node_of(t, n->h.vpgid);
+	if (leader >= 0) {
+		int pid = rst_table_procs(t->table)[leader].pid;
+		if (pid > 0)
+			setpgid(0, pid);
+	}
+}
+
+static void registered(struct tree *t, int idx)
+{
+	rst_table_procs(t->table)[idx].pid = getpid();
+	__atomic_add_fetch(&t->table->ready, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &t->table->ready, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static __attribute__((noreturn)) void become(struct tree *t, int idx, int is_root)
+{
+	struct tree_node *n = &t->nodes[idx];
+
+	if (!is_root)
+		take_groups(t, n);
+	registered(t, idx);
+	for (int i = 0; i < t->n; i++) {
+		if (t->nodes[i].parent != idx)
+			continue;
+		pid_t pid = fork();
+		if (pid == 0)
+			become(t, i, 0);
+		if (pid < 0)
+			fprintf(stderr, "cocoon: restart: cannot fork process %d: %s\n",
+				t->nodes[i].h.vpid, strerror(errno));
+	}
+	char *argv[] = { "cocoon-restore", n->image, NULL };
+	execv(t->restorer, argv);
+	fprintf(stderr, "cocoon: restart: cannot run the restorer %s: %s\n", t->restorer,
+		strerror(errno));
+	_exit(127);
+}
+
+/* The root: the process with the most descendants among those whose parent
+ * was not part of the computation (ties: the lowest vpid). */
+static int pick_root(struct tree *t)
+{
+	int best = -1, best_count = -1;
+
+	for (int i = 0; i < t->n; i++) {
+		if (t->nodes[i].parent >= 0)
+			continue;
+		int count = 0;
+		for (int j = 0; j < t->n; j++)
+			for (int k = t->nodes[j].parent; k >= 0; k = t->nodes[k].parent)
+				if (k == i) {
+					count++;
+					break;
+				}
+		if (count > best_count ||
+		    (count == best_count && t->nodes[i].h.vpid < t->nodes[best].h.vpid)) {
+			best = i;
+			best_count = count;
+		}
+	}
+	return best;
+}
+
+/* Close every fd above 2 except the ones the tree inherits. */
+static void close_others(struct tree *t)
+{
+	int keep_max = 2;
+	struct rst_pipe *p = rst_table_pipes(t->table);
+
+	for (int fd = 3; fd < 65536; fd++) {
+		int keep = fd == t->table_fd;
+		for (int i = 0; i < t->npipes && !keep; i++)
+			keep = fd == p[i].rfd || fd == p[i].wfd;
+		if (keep)
+			keep_max = fd;
+	}
+	for (int fd = 3; fd <= keep_max; fd++) {
+		int keep = fd == t->table_fd;
+		for (int i = 0; i < t->npipes && !keep; i++)
+			keep = fd == p[i].rfd || fd == p[i].wfd;
+		if (!keep)
+			close(fd);
+	}
+	syscall(SYS_close_range, keep_max + 1, ~0u, 0);
+}
+
+int restart_tree(struct tree_node *nodes, int n, const char *restorer)
+{
+	struct tree t = { .nodes = nodes, .n = n, .table_fd = -1, .restorer = restorer };
+	char fdstr[16];
+	int err;
+
+	for (int i = 0; i < n; i++) {
+		nodes[i].parent = node_of(&t, nodes[i].h.vppid);
+		if (nodes[i].parent == i)
+			nodes[i].parent = -1;
+		if ((err = scan_fds(&t, &nodes[i]))) {
+			fprintf(stderr, "cocoon: restart: image %s: bad fd table\n", nodes[i].image);
+			return 1;
+		}
+	}
+	int root = pick_root(&t);
+	if (root < 0) {
+		fprintf(stderr, "cocoon: restart: the images form no tree (a parent loop?)\n");
+		return 1;
+	}
+	if ((err = make_table(&t))) {
+		fprintf(stderr, "cocoon: restart: cannot prepare the restart: %s\n", strerror(-err));
+		return 1;
+	}
+	snprintf(fdstr, sizeof(fdstr), "%d", t.table_fd);
+	setenv(ENV_RESTART_TABLE, fdstr, 1);
+	close_others(&t);
+	/* Orphans first, through an intermediate that exits at once. */
+	for (int i = 0; i < n; i++) {
+		if (nodes[i].parent >= 0 || i == root)
+			continue;
+		pid_t mid = fork();
+		if (mid == 0) {
+			if (fork() == 0)
+				become(&t, i, 0);
+			_exit(0);
+		}
+		if (mid > 0)
+			waitpid(mid, NULL, 0);
+	}
+	become(&t, root, 1);
+}

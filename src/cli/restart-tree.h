@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Recreating the process tree of a generation (restart-tree.c). */
+#ifndef CLI_RESTART_TREE_H
+#define CLI_RESTART_TREE_H
+
+#include <stddef.h>
+
+#include "common/image.h"
+
+struct tree_node {
+	char *image;              /* path */
+	struct img_header h;      /* validated */
+	const void *fd_section;   /* the image's "fd" section, or NULL */
+	size_t fd_section_len;
+	int parent;               /* index, -1 when outside the computation */
+};
+
+/* Fork the tree and exec the restorer in every process; this process
+ * becomes the root.  Returns (exit status) only on failure, message printed. */
+int restart_tree(struct tree_node *nodes, int n, const char *restorer);
+
+#endif
