@@ -32,6 +32,7 @@
 struct xpipe {
 	uint64_t id;
 	int readers, writers;
+	int off_stdio; /* holders that are not fds 0-2 */
 	int size;
 	const char *data; /* bytes a reader saw in it, owned by the fd section */
 	uint64_t len;
@@ -83,7 +84,7 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 	const char *data = (const char *)(recs + sec->nrec) + sec->strings_len;
 	for (uint32_t i = 0; i < sec->nrec; i++) {
 		const struct fd_rec *r = &recs[i];
-		if (r->kind != FD_XPIPE)
+		if (r->kind != FD_XPIPE && !(r->kind == FD_STD && r->pipe_id))
 			continue;
 		if (r->data_off > sec->data_len || r->data_len > sec->data_len - r->data_off)
 			return -EBADMSG;
@@ -101,8 +102,25 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 		}
 		if (r->pipe_size > p->size)
 			p->size = r->pipe_size;
+		p->off_stdio += r->kind == FD_XPIPE;
 	}
 	return 0;
+}
+
+/* Which pipes the tree gets: those with both ends inside the computation,
+ * and those held off stdio (a lone end then sees EOF or EPIPE).  A pipe
+ * only on stdio with its other end outside is the restart command's own
+ * stdio's business. */
+static void keep_internal_pipes(struct tree *t)
+{
+	int k = 0;
+
+	for (int i = 0; i < t->npipes; i++) {
+		struct xpipe *x = &t->pipes[i];
+		if ((x->readers && x->writers) || x->off_stdio)
+			t->pipes[k++] = *x;
+	}
+	t->npipes = k;
 }
 
 /* One pipe per shared pipe id, holding its bytes; ends nobody holds are
@@ -281,6 +299,7 @@ int restart_tree(struct tree_node *nodes, int n, const char *restorer)
 			return 1;
 		}
 	}
+	keep_internal_pipes(&t);
 	int root = pick_root(&t);
 	if (root < 0) {
 		fprintf(stderr, "cocoon: restart: the images form no tree (a parent loop?)\n");

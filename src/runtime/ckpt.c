@@ -238,19 +238,11 @@ static void *ckpt_main(void *arg)
 {
 	char line[PROTO_LINE_MAX];
 	struct proto_msg m;
-	int err;
 
 	rt.ckpt_tid = rt_gettid();
 	if (rt_tid_offset_confirm() != 0) {
 		rt_warn("cannot find the thread id in glibc's thread descriptor; "
 			"checkpointing disabled");
-		return NULL;
-	}
-	err = rt.coord_fd >= 0 ? 0 : rt_coord_connect(0);
-	if (err) {
-		rt_warn("cannot reach coordinator at %s (%s); this process will not be "
-			"checkpointed", rt.coord, strerror(-err));
-		coord_lost();
 		return NULL;
 	}
 	while (rt.coord_fd >= 0) {

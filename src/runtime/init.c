@@ -121,6 +121,20 @@ __attribute__((constructor)) static void rt_init(void)
 	cocoon_plugin_register(&rt_plugin_fd);
 	rt_plugins_event(COCOON_EV_INIT, NULL);
 	pthread_atfork(NULL, NULL, atfork_child);
+	/* Connect now, while the program cannot run yet: a socket the runtime
+	 * creates sits at a low fd number until it is moved up, and a program
+	 * thread must never see it there. */
+	int err = rt_coord_connect(0);
+	if (!err)
+		err = rt_coord_welcome();
+	if (err) {
+		rt_warn("cannot reach coordinator at %s (%s); this process will not be "
+			"checkpointed", rt.coord, strerror(-err));
+		if (rt.coord_fd >= 0)
+			close(rt.coord_fd);
+		rt.coord_fd = -1;
+		return;
+	}
 	if (rt_ckpt_thread_start() == 0)
 		rt.active = 1;
 	rt_log("runtime up: pid %d, coordinator %s, dir %s", rt.real_pid, rt.coord, rt.ckpt_dir);

@@ -155,6 +155,8 @@ static int same_description(struct scan *s, uint32_t i)
 	return -1;
 }
 
+static int peek_pipe(struct scan *s, uint32_t i);
+
 static int classify(struct scan *s, uint32_t i)
 {
 	struct fd_rec *r = &s->recs[i];
@@ -170,6 +172,14 @@ static int classify(struct scan *s, uint32_t i)
 	r->std = std_match(s, r->fd, st, path);
 	if (r->std >= 0) {
 		r->kind = FD_STD;
+		/* A pipe on stdio may lead to another process of the computation:
+		 * the restart command decides, from every image. */
+		if (S_ISFIFO(st->st_mode) && strncmp(path, "pipe:", 5) == 0) {
+			r->pipe_id = st->st_ino;
+			r->pipe_size = fcntl(r->fd, F_GETPIPE_SZ);
+			if ((r->flags & O_ACCMODE) == O_RDONLY)
+				return peek_pipe(s, i);
+		}
 		return 0;
 	}
 	if (S_ISREG(st->st_mode)) {
@@ -484,6 +494,8 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 	case FD_SAME:
 		return dup3(r->same_as, r->fd, 0) < 0 ? -errno : 0;
 	case FD_STD:
+		if (r->pipe_id && shared_pipe_end(rs, r, &tmp) == 0)
+			return dup3(tmp, r->fd, 0) < 0 ? -errno : 0;
 		tmp = rs->ext[r->std] >= 0 ? dup(rs->ext[r->std]) : open("/dev/null", O_RDWR);
 		return move_to(tmp, r->fd);
 	case FD_REG:
@@ -561,6 +573,7 @@ static int lift(int fd, int top)
 	if (fd < 0)
 		return -1;
 	int n = fcntl(fd, F_DUPFD_CLOEXEC, top);
+	close(fd);
 	return n;
 }
 
@@ -595,7 +608,7 @@ static int fd_restore(void)
 		if (rs.recs[i].fd >= top)
 			top = rs.recs[i].fd + 1;
 	for (int k = 0; k < 3; k++)
-		rs.ext[k] = lift(k, top);
+		rs.ext[k] = fcntl(k, F_DUPFD_CLOEXEC, top);
 	for (uint32_t i = 0; i < rs.nshared; i++) {
 		rs.shared[i] = rst_table_pipes(t)[i];
 		rs.shared[i].rfd = lift(rs.shared[i].rfd, top);
