@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,6 +43,7 @@ struct xpipe {
 struct tree {
 	struct tree_node *nodes;
 	int n;
+	int nzombies; /* table entries after the n nodes */
 	struct xpipe *pipes;
 	int npipes, cap;
 	struct rst_table *table;
@@ -153,7 +156,7 @@ static int make_pipes(struct tree *t, struct rst_pipe *out)
 
 static int make_table(struct tree *t)
 {
-	uint64_t size = rst_table_size((uint32_t)t->n, (uint32_t)t->npipes);
+	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), (uint32_t)t->npipes);
 	int fd = memfd_create("cocoon-restart", 0), err;
 
 	if (fd < 0)
@@ -164,10 +167,15 @@ static int make_table(struct tree *t)
 	if (t->table == MAP_FAILED)
 		goto err_close;
 	t->table->magic = RST_TABLE_MAGIC;
-	t->table->nprocs = (uint32_t)t->n;
+	t->table->nprocs = (uint32_t)(t->n + t->nzombies);
 	t->table->npipes = (uint32_t)t->npipes;
-	for (int i = 0; i < t->n; i++)
-		rst_table_procs(t->table)[i] = (struct rst_proc){ t->nodes[i].h.vpid, 0 };
+	for (int i = 0; i < t->n; i++) {
+		struct tree_node *n = &t->nodes[i];
+		rst_table_procs(t->table)[i] = (struct rst_proc){ n->h.vpid, 0 };
+		for (int z = 0; z < n->nzombies; z++)
+			rst_table_procs(t->table)[n->first_zombie + z] =
+				(struct rst_proc){ n->zombies[z].vpid, 0 };
+	}
 	if ((err = make_pipes(t, rst_table_pipes(t->table))))
 		return err;
 	t->table_fd = fd;
@@ -212,6 +220,22 @@ static void registered(struct tree *t, int idx)
 	syscall(SYS_futex, &t->table->ready, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* A child that had exited unreaped: exit again, the same way, at once. */
+static __attribute__((noreturn)) void zombie(struct tree *t, int idx, const struct pid_zombie *z)
+{
+	registered(t, idx);
+	if (z->code == CLD_EXITED)
+		_exit(z->status);
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+	signal(z->status, SIG_DFL);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	raise(z->status);
+	_exit(128 + z->status);
+}
+
 static __attribute__((noreturn)) void become(struct tree *t, int idx, int is_root)
 {
 	struct tree_node *n = &t->nodes[idx];
@@ -229,6 +253,9 @@ static __attribute__((noreturn)) void become(struct tree *t, int idx, int is_roo
 			fprintf(stderr, "cocoon: restart: cannot fork process %d: %s\n",
 				t->nodes[i].h.vpid, strerror(errno));
 	}
+	for (int z = 0; z < n->nzombies; z++)
+		if (fork() == 0)
+			zombie(t, n->first_zombie + z, &n->zombies[z]);
 	char *argv[] = { "cocoon-restore", n->image, NULL };
 	execv(t->restorer, argv);
 	fprintf(stderr, "cocoon: restart: cannot run the restorer %s: %s\n", t->restorer,
@@ -291,6 +318,8 @@ int restart_tree(struct tree_node *nodes, int n, const char *restorer)
 	int err;
 
 	for (int i = 0; i < n; i++) {
+		nodes[i].first_zombie = n + t.nzombies;
+		t.nzombies += nodes[i].nzombies;
 		nodes[i].parent = node_of(&t, nodes[i].h.vppid);
 		if (nodes[i].parent == i)
 			nodes[i].parent = -1;

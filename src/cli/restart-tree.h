@@ -6,13 +6,17 @@
 #include <stddef.h>
 
 #include "common/image.h"
+#include "plugins/pid/pid.h"
 
 struct tree_node {
 	char *image;              /* path */
 	struct img_header h;      /* validated */
 	const void *fd_section;   /* the image's "fd" section, or NULL */
 	size_t fd_section_len;
+	const struct pid_zombie *zombies; /* its unreaped exited children */
+	int nzombies;
 	int parent;               /* index, -1 when outside the computation */
+	int first_zombie;         /* index of its first zombie in the table */
 };
 
 /* Fork the tree and exec the restorer in every process; this process

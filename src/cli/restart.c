@@ -69,13 +69,16 @@ static int files_changed(const char *image, const struct img_header *h,
 	return 0;
 }
 
-/* The image's "fd" section (checksum verified), for the tree's shared pipes. */
+/* The sections the restart command needs (checksums verified): "fd" for
+ * the pipes the tree shares, "pid" for the zombies it recreates. */
 static int read_fd_section(int fd, const char *path, const struct img_header *h,
 			   const struct img_meta *m, struct tree_node *n)
 {
 	for (uint32_t i = 0; i < h->nsections; i++) {
 		const struct img_section *s = &m->sections[i];
-		if (strncmp(s->name, FD_SECTION, sizeof(s->name)) != 0)
+		int is_fd = strncmp(s->name, FD_SECTION, sizeof(s->name)) == 0;
+		int is_pid = strncmp(s->name, PID_SECTION, sizeof(s->name)) == 0;
+		if (!is_fd && !is_pid)
 			continue;
 		void *buf = malloc(s->len ? s->len : 1);
 		if (!buf || pread(fd, buf, s->len, (off_t)s->off) != (ssize_t)s->len ||
@@ -85,8 +88,13 @@ static int read_fd_section(int fd, const char *path, const struct img_header *h,
 			free(buf);
 			return -1;
 		}
-		n->fd_section = buf;
-		n->fd_section_len = s->len;
+		if (is_fd) {
+			n->fd_section = buf;
+			n->fd_section_len = s->len;
+		} else {
+			n->zombies = buf;
+			n->nzombies = (int)(s->len / sizeof(struct pid_zombie));
+		}
 	}
 	return 0;
 }

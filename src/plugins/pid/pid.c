@@ -8,7 +8,12 @@
  * The table is plain memory of the process, so it travels in the image.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
@@ -85,8 +90,59 @@ static int pid_restart(void)
 	return 0;
 }
 
+/* Read a small /proc file into buf; returns its length or -1. */
+static int read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n > 0 ? (int)n : -1;
+}
+
+/* Note every child of ours that has exited but is not reaped yet. */
+static int save_zombies(void)
+{
+	struct pid_zombie *z = rt_alloc(sizeof(*z) * PID_MAX_ENTRIES);
+	unsigned n = atomic_load(&rt.nthreads), nz = 0;
+	char path[64], list[8192], stat[512];
+
+	if (!z)
+		return -ENOMEM;
+	for (unsigned t = 0; t <= n && t <= RT_MAX_THREADS; t++) {
+		int tid = t < n ? rt.threads[t].tid : rt.ckpt_tid;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/children", tid);
+		if (read_small(path, list, sizeof(list)) < 0)
+			continue;
+		for (char *p = list; *p && nz < PID_MAX_ENTRIES;) {
+			int child = (int)strtol(p, &p, 10);
+			while (*p == ' ')
+				p++;
+			if (child <= 0)
+				break;
+			snprintf(path, sizeof(path), "/proc/%d/stat", child);
+			const char *state = read_small(path, stat, sizeof(stat)) > 0 ?
+						    strrchr(stat, ')') : NULL;
+			if (!state || state[1] != ' ' || state[2] != 'Z')
+				continue;
+			siginfo_t si = { 0 };
+			if (rt_sys5(SYS_waitid, P_PID, child, &si, WEXITED | WNOHANG | WNOWAIT,
+				    NULL) != 0 || si.si_pid != child)
+				continue;
+			z[nz++] = (struct pid_zombie){ pid_to_virtual(child), si.si_code,
+						       si.si_status, 0 };
+		}
+	}
+	return nz ? cocoon_section_write(PID_SECTION, z, sizeof(*z) * nz) : 0;
+}
+
 static int pid_event(enum cocoon_event ev, void *arg)
 {
+	if (ev == COCOON_EV_PRECHECKPOINT)
+		return save_zombies();
 	return ev == COCOON_EV_RESTART ? pid_restart() : 0;
 }
 
