@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plugins/fd/anon.h"
 #include "plugins/fd/fd.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
@@ -205,6 +206,18 @@ static int classify(struct scan *s, uint32_t i)
 		r->pipe_id = st->st_ino;
 		r->pipe_size = fcntl(r->fd, F_GETPIPE_SZ);
 		return 0;
+	}
+	int anon = fd_anon_kind(path);
+	if (anon) {
+		void *blob;
+		long len = fd_anon_save(r->fd, anon, &blob);
+		if (len < 0) {
+			cocoon_error("fd %d (%s): cannot read its state: %s", r->fd, path,
+				     strerror((int)-len));
+			return (int)len;
+		}
+		r->kind = (uint32_t)anon;
+		return add_blob(s, i, blob, (uint64_t)len);
 	}
 	cocoon_error("fd %d (%s) cannot be checkpointed yet", r->fd, path);
 	return -ENOTSUP;
@@ -528,6 +541,13 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		if (!err)
 			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
 		break;
+	case FD_EVENTFD:
+	case FD_TIMERFD:
+	case FD_SIGNALFD:
+	case FD_EPOLL:
+		tmp = fd_anon_create((int)r->kind, r->flags, rs->data + r->data_off, r->data_len);
+		err = tmp < 0 ? tmp : move_to(tmp, r->fd);
+		break;
 	default:
 		err = -EINVAL;
 	}
@@ -623,6 +643,11 @@ static int fd_restore(void)
 		if (!err && rs.recs[i].kind != FD_SAME)
 			fcntl(rs.recs[i].fd, F_SETFD, rs.recs[i].fdflags);
 	}
+	/* Epoll sets watch other fds: fill them once all are back. */
+	for (uint32_t i = 0; i < sec->nrec && !err; i++)
+		if (rs.recs[i].kind == FD_EPOLL)
+			err = fd_anon_epoll_fill(rs.recs[i].fd, rs.data + rs.recs[i].data_off,
+						 rs.recs[i].data_len);
 	for (uint32_t i = 0; i < rs.npipes; i++) {
 		close(rs.pipes[i].r);
 		close(rs.pipes[i].w);

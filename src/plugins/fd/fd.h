@@ -21,6 +21,27 @@ enum fd_kind {
 	FD_XPIPE = 10,  /* pipe shared with other processes: `cocoon restart` recreates
 			 * it once (struct rst_pipe); a read end carries the bytes that
 			 * were in it (peeked with tee, not consumed) */
+	FD_EVENTFD = 11, /* anon.c: recreated from struct fd_anon */
+	FD_TIMERFD = 12,
+	FD_SIGNALFD = 13,
+	FD_EPOLL = 14,  /* interest list: fd_anon.n struct fd_epoll_entry follow */
+};
+
+/* The data blob of an anon-inode fd (anon.c). */
+struct fd_anon {
+	uint64_t count;     /* eventfd counter; timerfd expirations not yet read */
+	uint64_t mask;      /* signalfd signal mask */
+	int32_t clockid;    /* timerfd */
+	uint32_t semaphore; /* eventfd EFD_SEMAPHORE */
+	int64_t value_sec, value_nsec, interval_sec, interval_nsec; /* timerfd, relative */
+	uint32_t n;         /* epoll entries that follow */
+	uint32_t pad;
+};
+
+struct fd_epoll_entry {
+	int32_t fd;
+	uint32_t events;
+	uint64_t data;
 };
 
 struct fd_rec {
