@@ -501,7 +501,11 @@ def run_cr(r, prog):
 
 
 def run_script(r, script):
-    env = dict(r.env, COCOON=r.drv.cocoon, TESTPROG_DIR=r.drv.progdir,
+    # SCENARIO_SRC: C sources some scripts compile (tests/scenario, or the
+    # copy next to the scripts when tests run as another user).
+    src = os.path.dirname(script) if r.drv.uid is not None else \
+        os.path.join(REPO, "tests", "scenario")
+    env = dict(r.env, COCOON=r.drv.cocoon, TESTPROG_DIR=r.drv.progdir, SCENARIO_SRC=src,
                COCOON_COORD2="127.0.0.1:%d" % r.drv.free_port())
     for k in ("COCOON_CKPT_DIR", "CRTEST_READY", "CRTEST_DIR"):
         del env[k]
@@ -572,7 +576,8 @@ class Driver:
             src = os.path.join(self.build, sub)
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(dst, sub), symlinks=True)
-        for s in glob.glob(os.path.join(REPO, "tests", "cr", "*.sh")):
+        for s in glob.glob(os.path.join(REPO, "tests", "cr", "*.sh")) + \
+                glob.glob(os.path.join(REPO, "tests", "scenario", "*.c")):
             os.makedirs(os.path.join(dst, "scripts"), exist_ok=True)
             shutil.copy(s, os.path.join(dst, "scripts"))
         for root, dirs, files in os.walk(self.tmp):

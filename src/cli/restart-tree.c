@@ -87,22 +87,28 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 	const char *data = (const char *)(recs + sec->nrec) + sec->strings_len;
 	for (uint32_t i = 0; i < sec->nrec; i++) {
 		const struct fd_rec *r = &recs[i];
-		if (r->kind != FD_XPIPE && !(r->kind == FD_STD && r->pipe_id))
-			continue;
 		if (r->data_off > sec->data_len || r->data_len > sec->data_len - r->data_off)
 			return -EBADMSG;
+		if (r->kind == FD_SOCK) {
+			int err = sockets_add((const void *)(data + r->data_off), r->data_len);
+			if (err)
+				return err;
+			continue;
+		}
+		if (r->kind != FD_XPIPE && !(r->kind == FD_STD && r->pipe_id))
+			continue;
 		struct xpipe *p = find_pipe(t, r->pipe_id);
 		if (!p)
 			return -ENOMEM;
-		if ((r->flags & O_ACCMODE) == O_RDONLY) {
+		if ((r->flags & O_ACCMODE) != O_WRONLY) {
 			p->readers++;
 			if (r->data_len && !p->data) {
 				p->data = data + r->data_off;
 				p->len = r->data_len;
 			}
-		} else {
-			p->writers++;
 		}
+		if ((r->flags & O_ACCMODE) != O_RDONLY)
+			p->writers++;
 		if (r->pipe_size > p->size)
 			p->size = r->pipe_size;
 		p->off_stdio += r->kind == FD_XPIPE;
@@ -156,7 +162,8 @@ static int make_pipes(struct tree *t, struct rst_pipe *out)
 
 static int make_table(struct tree *t)
 {
-	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), (uint32_t)t->npipes);
+	uint32_t nobj = (uint32_t)(t->npipes + sockets_count());
+	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj);
 	int fd = memfd_create("cocoon-restart", 0), err;
 
 	if (fd < 0)
@@ -168,7 +175,7 @@ static int make_table(struct tree *t)
 		goto err_close;
 	t->table->magic = RST_TABLE_MAGIC;
 	t->table->nprocs = (uint32_t)(t->n + t->nzombies);
-	t->table->npipes = (uint32_t)t->npipes;
+	t->table->npipes = nobj;
 	for (int i = 0; i < t->n; i++) {
 		struct tree_node *n = &t->nodes[i];
 		rst_table_procs(t->table)[i] = (struct rst_proc){ n->h.vpid, 0 };
@@ -176,7 +183,8 @@ static int make_table(struct tree *t)
 			rst_table_procs(t->table)[n->first_zombie + z] =
 				(struct rst_proc){ n->zombies[z].vpid, 0 };
 	}
-	if ((err = make_pipes(t, rst_table_pipes(t->table))))
+	if ((err = make_pipes(t, rst_table_pipes(t->table))) ||
+	    (err = sockets_make(rst_table_pipes(t->table) + t->npipes)))
 		return err;
 	t->table_fd = fd;
 	return 0;
@@ -294,16 +302,18 @@ static void close_others(struct tree *t)
 	int keep_max = 2;
 	struct rst_pipe *p = rst_table_pipes(t->table);
 
+	int nobj = (int)t->table->npipes;
+
 	for (int fd = 3; fd < 65536; fd++) {
 		int keep = fd == t->table_fd;
-		for (int i = 0; i < t->npipes && !keep; i++)
+		for (int i = 0; i < nobj && !keep; i++)
 			keep = fd == p[i].rfd || fd == p[i].wfd;
 		if (keep)
 			keep_max = fd;
 	}
 	for (int fd = 3; fd <= keep_max; fd++) {
 		int keep = fd == t->table_fd;
-		for (int i = 0; i < t->npipes && !keep; i++)
+		for (int i = 0; i < nobj && !keep; i++)
 			keep = fd == p[i].rfd || fd == p[i].wfd;
 		if (!keep)
 			close(fd);

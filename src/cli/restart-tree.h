@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "common/image.h"
+#include "plugins/fd/fd.h"
 #include "plugins/pid/pid.h"
 
 struct tree_node {
@@ -22,5 +23,12 @@ struct tree_node {
 /* Fork the tree and exec the restorer in every process; this process
  * becomes the root.  Returns (exit status) only on failure, message printed. */
 int restart_tree(struct tree_node *nodes, int n, const char *restorer);
+
+/* restart-sockets.c: the sockets the tree holds. */
+struct fd_sock;
+struct rst_pipe;
+int sockets_add(const struct fd_sock *s, uint64_t len);
+int sockets_count(void);
+int sockets_make(struct rst_pipe *out);
 
 #endif

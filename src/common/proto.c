@@ -253,6 +253,11 @@ int proto_connect(const char *host, int port, int timeout_ms)
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* Our local port may be one a restored socket must bind later (ports
+	 * are shared between connections to different peers): with this flag
+	 * our TIME_WAIT leftovers do not stand in its way. */
+	int reuse = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
 	if (connect(fd, (void *)&ss, len) < 0 && errno != EINPROGRESS)
 		goto err_close;
 	struct pollfd p = { .fd = fd, .events = POLLOUT };

@@ -19,6 +19,7 @@
 
 #include "plugins/fd/anon.h"
 #include "plugins/fd/fd.h"
+#include "plugins/fd/sock.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
 
@@ -178,7 +179,7 @@ static int classify(struct scan *s, uint32_t i)
 		if (S_ISFIFO(st->st_mode) && strncmp(path, "pipe:", 5) == 0) {
 			r->pipe_id = st->st_ino;
 			r->pipe_size = fcntl(r->fd, F_GETPIPE_SZ);
-			if ((r->flags & O_ACCMODE) == O_RDONLY)
+			if ((r->flags & O_ACCMODE) != O_WRONLY)
 				return peek_pipe(s, i);
 		}
 		return 0;
@@ -206,6 +207,19 @@ static int classify(struct scan *s, uint32_t i)
 		r->pipe_id = st->st_ino;
 		r->pipe_size = fcntl(r->fd, F_GETPIPE_SZ);
 		return 0;
+	}
+	if (S_ISSOCK(st->st_mode)) {
+		void *blob;
+		long len = fd_sock_save(r->fd, &blob);
+		if (len < 0) {
+			cocoon_error("fd %d (%s) cannot be checkpointed: %s", r->fd, path,
+				     len == -EAFNOSUPPORT ? "socket family not supported yet"
+							  : strerror((int)-len));
+			return (int)len;
+		}
+		r->kind = FD_SOCK;
+		r->pipe_id = FD_SOCK_ID(st->st_ino);
+		return add_blob(s, i, blob, (uint64_t)len);
 	}
 	int anon = fd_anon_kind(path);
 	if (anon) {
@@ -257,7 +271,7 @@ static int mark_shared_pipes(struct scan *s)
 		if (r->kind != FD_BROKEN)
 			continue;
 		r->kind = FD_XPIPE;
-		if ((r->flags & O_ACCMODE) == O_RDONLY) {
+		if ((r->flags & O_ACCMODE) != O_WRONLY) {
 			int err = peek_pipe(s, i);
 			if (err)
 				return err;
@@ -278,9 +292,10 @@ static int pair_pipes(struct scan *s)
 		for (uint32_t j = 0; j < s->n; j++) {
 			struct fd_rec *o = &s->recs[j];
 			if (o->kind == FD_BROKEN && o->pipe_id == r->pipe_id) {
-				if ((o->flags & O_ACCMODE) == O_RDONLY && reader < 0)
+				/* an end opened O_RDWR (bash's `exec 9<> <(:)`) is both */
+				if ((o->flags & O_ACCMODE) != O_WRONLY && reader < 0)
 					reader = (int)j;
-				if ((o->flags & O_ACCMODE) == O_WRONLY && writer < 0)
+				if ((o->flags & O_ACCMODE) != O_RDONLY && writer < 0)
 					writer = (int)j;
 			}
 		}
@@ -313,6 +328,16 @@ static int fd_save(void)
 
 	if (n < 0)
 		return n;
+	/* Bytes a TCP sender still holds must reach the receiver's queue,
+	 * where it is copied: push them out everywhere, then wait for every
+	 * process of the computation to have done so. */
+	for (int i = 0; i < n; i++)
+		fd_sock_push(fds[i]);
+	if ((err = rt_barrier("fd-sockets-pushed")))
+		return err;
+	for (int i = 0; i < n; i++)
+		if ((err = fd_sock_check_sent(fds[i])))
+			return err;
 	s.recs = rt_alloc(sizeof(*s.recs) * (size_t)n + 1);
 	s.st = rt_alloc(sizeof(*s.st) * (size_t)n + 1);
 	s.blobs = rt_alloc(sizeof(*s.blobs) * (size_t)n + 1);
@@ -423,8 +448,20 @@ static int pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_out)
 		if (r->pipe_size > 0)
 			fcntl(rs->pipes[i].w, F_SETPIPE_SZ, r->pipe_size);
 	}
-	*fd_out = (r->flags & O_ACCMODE) == O_RDONLY ? rs->pipes[i].r : rs->pipes[i].w;
+	*fd_out = (r->flags & O_ACCMODE) != O_WRONLY ? rs->pipes[i].r : rs->pipes[i].w;
 	return 0;
+}
+
+/* Put pipe end `end` at r->fd; an O_RDWR end is the pipe opened again
+ * read-write through /proc, as it was made. */
+static int place_pipe_end(const struct fd_rec *r, int end)
+{
+	char proc[64];
+
+	if ((r->flags & O_ACCMODE) != O_RDWR)
+		return dup3(end, r->fd, 0) < 0 ? -errno : 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", end);
+	return move_to(open(proc, O_RDWR), r->fd);
 }
 
 /* The inherited fd of a pipe the restart command recreated for the tree. */
@@ -434,7 +471,8 @@ static int shared_pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_o
 		const struct rst_pipe *p = &rs->shared[i];
 		if (p->id != r->pipe_id)
 			continue;
-		*fd_out = (r->flags & O_ACCMODE) == O_RDONLY ? p->rfd : p->wfd;
+		*fd_out = r->kind == FD_SOCK || (r->flags & O_ACCMODE) != O_WRONLY ? p->rfd
+										  : p->wfd;
 		return *fd_out >= 0 ? 0 : -EBADF;
 	}
 	return -ENOENT;
@@ -508,7 +546,7 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		return dup3(r->same_as, r->fd, 0) < 0 ? -errno : 0;
 	case FD_STD:
 		if (r->pipe_id && shared_pipe_end(rs, r, &tmp) == 0)
-			return dup3(tmp, r->fd, 0) < 0 ? -errno : 0;
+			return place_pipe_end(r, tmp);
 		tmp = rs->ext[r->std] >= 0 ? dup(rs->ext[r->std]) : open("/dev/null", O_RDWR);
 		return move_to(tmp, r->fd);
 	case FD_REG:
@@ -525,9 +563,15 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		if (!err && (r->flags & O_APPEND))
 			fcntl(r->fd, F_SETFL, O_APPEND);
 		break;
-	case FD_XPIPE:
+	case FD_SOCK:
 		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
 			err = dup3(tmp, r->fd, 0) < 0 ? -errno : 0;
+		if (!err)
+			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
+		break;
+	case FD_XPIPE:
+		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
+			err = place_pipe_end(r, tmp);
 		if (!err)
 			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
 		break;
@@ -535,7 +579,7 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 	case FD_BROKEN:
 		if ((err = pipe_end(rs, r, &tmp)))
 			break;
-		err = dup3(tmp, r->fd, 0) < 0 ? -errno : 0;
+		err = place_pipe_end(r, tmp);
 		if (!err && r->kind == FD_PIPE)
 			err = refill_pipe(rs, r);
 		if (!err)

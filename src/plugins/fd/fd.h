@@ -25,6 +25,32 @@ enum fd_kind {
 	FD_TIMERFD = 12,
 	FD_SIGNALFD = 13,
 	FD_EPOLL = 14,  /* interest list: fd_anon.n struct fd_epoll_entry follow */
+	FD_SOCK = 15,   /* sock.c: the restart command recreates it from struct
+			 * fd_sock (pipe_id = FD_SOCK_ID(inode)) */
+};
+
+/* Socket ids in the restart table, apart from pipe inodes. */
+#define FD_SOCK_ID(ino) ((uint64_t)(ino) | (1ull << 63))
+
+enum fd_sock_state {
+	FD_SOCK_UNCONNECTED = 0,
+	FD_SOCK_LISTENING = 1,
+	FD_SOCK_CONNECTED = 2,
+};
+
+/* The blob of a socket: what it is, where it is, what waits in it.  Queued
+ * data follows as nmsg records of (uint32_t length, bytes): one per
+ * datagram, or one for a stream. */
+struct fd_sock {
+	uint64_t ino, peer_ino; /* unix: the peer end's inode (0: none, or outside) */
+	int32_t family, type, protocol, state;
+	int32_t backlog, sndbuf, rcvbuf, shutdown;
+	int32_t reuseaddr, nodelay, keepalive, pad;
+	uint32_t addr_len, peer_len;
+	uint8_t addr[128], peer[128]; /* sockaddr of both ends */
+	uint32_t nmsg;
+	uint32_t pad2;
+	uint64_t qlen; /* bytes of queued data records that follow */
 };
 
 /* The data blob of an anon-inode fd (anon.c). */
