@@ -81,7 +81,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(wildcard src/common/*.h)
 
 $(B)/tests/cr/%: tests/cr/%.c $(TEST_LIB) $(wildcard tests/lib/*.h) include/cocoon.h
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(WARN) -o $@ $< $(TEST_LIB) -lpthread -lrt
+	$(CC) $(STD) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(WARN) -o $@ $< $(TEST_LIB) -lpthread -lrt -lutil
 
 $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -40,12 +41,19 @@ struct xpipe {
 	uint64_t len;
 };
 
+struct xpty {
+	uint64_t id;
+	const struct fd_pty *saved;
+};
+
 struct tree {
 	struct tree_node *nodes;
 	int n;
 	int nzombies; /* table entries after the n nodes */
 	struct xpipe *pipes;
 	int npipes, cap;
+	struct xpty ptys[64];
+	int nptys;
 	struct rst_table *table;
 	int table_fd;
 	const char *restorer;
@@ -89,13 +97,25 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 		const struct fd_rec *r = &recs[i];
 		if (r->data_off > sec->data_len || r->data_len > sec->data_len - r->data_off)
 			return -EBADMSG;
+		if (r->kind == FD_PTY_MASTER) {
+			int known = 0;
+			for (int k = 0; k < t->nptys; k++)
+				known |= t->ptys[k].id == r->pipe_id;
+			if (r->data_len < sizeof(struct fd_pty) || (!known && t->nptys == 64))
+				return -EBADMSG;
+			if (!known)
+				t->ptys[t->nptys++] = (struct xpty){ r->pipe_id,
+								     (const void *)(data + r->data_off) };
+			continue;
+		}
 		if (r->kind == FD_SOCK) {
 			int err = sockets_add((const void *)(data + r->data_off), r->data_len);
 			if (err)
 				return err;
 			continue;
 		}
-		if (r->kind != FD_XPIPE && !(r->kind == FD_STD && r->pipe_id))
+		if (r->kind != FD_XPIPE &&
+		    !(r->kind == FD_STD && r->pipe_id && !fd_id_is_pty(r->pipe_id)))
 			continue;
 		struct xpipe *p = find_pipe(t, r->pipe_id);
 		if (!p)
@@ -160,9 +180,25 @@ static int make_pipes(struct tree *t, struct rst_pipe *out)
 	return 0;
 }
 
+/* A new pty for each one whose master a process held, set up as it was. */
+static int make_ptys(struct tree *t, struct rst_pipe *out)
+{
+	for (int i = 0; i < t->nptys; i++) {
+		char name[64];
+		int m = open("/dev/ptmx", O_RDWR | O_NOCTTY), s = -1;
+		if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, name, sizeof(name)) ||
+		    (s = open(name, O_RDWR | O_NOCTTY)) < 0)
+			return -errno;
+		tcsetattr(s, TCSANOW, &t->ptys[i].saved->termios);
+		ioctl(m, TIOCSWINSZ, &t->ptys[i].saved->winsize);
+		out[i] = (struct rst_pipe){ t->ptys[i].id, m, s };
+	}
+	return 0;
+}
+
 static int make_table(struct tree *t)
 {
-	uint32_t nobj = (uint32_t)(t->npipes + sockets_count());
+	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys);
 	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj);
 	int fd = memfd_create("cocoon-restart", 0), err;
 
@@ -184,7 +220,8 @@ static int make_table(struct tree *t)
 				(struct rst_proc){ n->zombies[z].vpid, 0 };
 	}
 	if ((err = make_pipes(t, rst_table_pipes(t->table))) ||
-	    (err = sockets_make(rst_table_pipes(t->table) + t->npipes)))
+	    (err = sockets_make(rst_table_pipes(t->table) + t->npipes)) ||
+	    (err = make_ptys(t, rst_table_pipes(t->table) + t->npipes + sockets_count())))
 		return err;
 	t->table_fd = fd;
 	return 0;
@@ -221,6 +258,20 @@ static void take_groups(struct tree *t, struct tree_node *n)
 	}
 }
 
+/* A session leader whose controlling terminal was a pty of the tree gets
+ * the new one as controlling terminal again. */
+static void take_terminal(struct tree *t, struct tree_node *n)
+{
+	const struct fd_section *sec = n->fd_section;
+
+	if (!sec || sec->ctty_pty < 0 || n->h.vsid != n->h.vpid)
+		return;
+	struct rst_pipe *p = rst_table_pipes(t->table);
+	for (uint32_t i = 0; i < t->table->npipes; i++)
+		if (p[i].id == FD_PTY_ID(sec->ctty_pty) && p[i].wfd >= 0)
+			ioctl(p[i].wfd, TIOCSCTTY, 0);
+}
+
 static void registered(struct tree *t, int idx)
 {
 	rst_table_procs(t->table)[idx].pid = getpid();
@@ -248,8 +299,10 @@ static __attribute__((noreturn)) void become(struct tree *t, int idx, int is_roo
 {
 	struct tree_node *n = &t->nodes[idx];
 
-	if (!is_root)
+	if (!is_root) {
 		take_groups(t, n);
+		take_terminal(t, n);
+	}
 	registered(t, idx);
 	for (int i = 0; i < t->n; i++) {
 		if (t->nodes[i].parent != idx)

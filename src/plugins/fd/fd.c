@@ -19,6 +19,7 @@
 
 #include "plugins/fd/anon.h"
 #include "plugins/fd/fd.h"
+#include "plugins/fd/pty.h"
 #include "plugins/fd/sock.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
@@ -171,6 +172,18 @@ static int classify(struct scan *s, uint32_t i)
 		r->kind = FD_SAME;
 		return 0;
 	}
+	if (S_ISCHR(st->st_mode) && fd_pty_is_master(path)) {
+		void *blob;
+		long len = fd_pty_save(r->fd, &blob, &r->pipe_id);
+		if (len < 0) {
+			cocoon_error("fd %d (%s): %s", r->fd, path, strerror((int)-len));
+			return (int)len;
+		}
+		r->kind = FD_PTY_MASTER;
+		return add_blob(s, i, blob, (uint64_t)len);
+	}
+	if (S_ISCHR(st->st_mode))
+		r->pipe_id = fd_pty_slave_id(path);
 	r->std = std_match(s, r->fd, st, path);
 	if (r->std >= 0) {
 		r->kind = FD_STD;
@@ -378,6 +391,7 @@ static int fd_save(void)
 	sec->data_len = s.data_len;
 	sec->umask = umask(022);
 	umask(sec->umask);
+	fd_pty_ctty(&sec->ctty_pty, &sec->fg_vpgid);
 	if (!getcwd(sec->cwd, sizeof(sec->cwd)))
 		sec->cwd[0] = 0;
 	char *p = (char *)(sec + 1);
@@ -471,8 +485,11 @@ static int shared_pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_o
 		const struct rst_pipe *p = &rs->shared[i];
 		if (p->id != r->pipe_id)
 			continue;
-		*fd_out = r->kind == FD_SOCK || (r->flags & O_ACCMODE) != O_WRONLY ? p->rfd
-										  : p->wfd;
+		if (fd_id_is_pty(p->id))
+			*fd_out = r->kind == FD_PTY_MASTER ? p->rfd : p->wfd;
+		else
+			*fd_out = r->kind == FD_SOCK || (r->flags & O_ACCMODE) != O_WRONLY ? p->rfd
+											  : p->wfd;
 		return *fd_out >= 0 ? 0 : -EBADF;
 	}
 	return -ENOENT;
@@ -546,12 +563,22 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		return dup3(r->same_as, r->fd, 0) < 0 ? -errno : 0;
 	case FD_STD:
 		if (r->pipe_id && shared_pipe_end(rs, r, &tmp) == 0)
-			return place_pipe_end(r, tmp);
+			return fd_id_is_pty(r->pipe_id) ? move_to(dup(tmp), r->fd)
+							: place_pipe_end(r, tmp);
 		tmp = rs->ext[r->std] >= 0 ? dup(rs->ext[r->std]) : open("/dev/null", O_RDWR);
 		return move_to(tmp, r->fd);
-	case FD_REG:
 	case FD_DEV:
+		if (r->pipe_id && shared_pipe_end(rs, r, &tmp) == 0) {
+			err = move_to(dup(tmp), r->fd);
+			break;
+		}
+		/* fall through */
+	case FD_REG:
 		err = move_to(open(path, open_flags), r->fd);
+		break;
+	case FD_PTY_MASTER:
+		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
+			err = move_to(dup(tmp), r->fd);
 		break;
 	case FD_DIR:
 		err = move_to(open(path, O_RDONLY | O_DIRECTORY), r->fd);
@@ -687,6 +714,7 @@ static int fd_restore(void)
 		if (!err && rs.recs[i].kind != FD_SAME)
 			fcntl(rs.recs[i].fd, F_SETFD, rs.recs[i].fdflags);
 	}
+	fd_pty_restore_foreground(sec->ctty_pty, sec->fg_vpgid);
 	/* Epoll sets watch other fds: fill them once all are back. */
 	for (uint32_t i = 0; i < sec->nrec && !err; i++)
 		if (rs.recs[i].kind == FD_EPOLL)

@@ -4,6 +4,8 @@
 #define FD_FD_H
 
 #include <stdint.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 
 #define FD_SECTION "fd"
 #define FD_MAGIC 0x46444331u /* "FDC1" */
@@ -27,10 +29,26 @@ enum fd_kind {
 	FD_EPOLL = 14,  /* interest list: fd_anon.n struct fd_epoll_entry follow */
 	FD_SOCK = 15,   /* sock.c: the restart command recreates it from struct
 			 * fd_sock (pipe_id = FD_SOCK_ID(inode)) */
+	FD_PTY_MASTER = 16, /* pty.c: the restart command makes a new pty from
+			     * struct fd_pty (pipe_id = FD_PTY_ID(index)) */
 };
 
-/* Socket ids in the restart table, apart from pipe inodes. */
+/* Ids in the restart table: pipes by inode, sockets by inode with the top
+ * bit, pseudo-terminals by index with the next bit.  A pty slave fd (kept
+ * as FD_STD or FD_DEV) carries its FD_PTY_ID in pipe_id: when the master is
+ * in the computation too, the restart command's new slave replaces it. */
 #define FD_SOCK_ID(ino) ((uint64_t)(ino) | (1ull << 63))
+#define FD_PTY_ID(index) ((uint64_t)(index) | (1ull << 62))
+
+static inline int fd_id_is_pty(uint64_t id)
+{
+	return (id >> 62) == 1;
+}
+
+struct fd_pty {
+	struct termios termios;
+	struct winsize winsize;
+};
 
 enum fd_sock_state {
 	FD_SOCK_UNCONNECTED = 0,
@@ -90,6 +108,8 @@ struct fd_section {
 	uint32_t umask;
 	uint32_t strings_len;
 	uint64_t data_len;
+	int32_t ctty_pty;  /* index of the controlling terminal if it is a pty, else -1 */
+	int32_t fg_vpgid;  /* its foreground process group (virtual), 0 if unknown */
 	char cwd[4096];
 	/* then: struct fd_rec[nrec], strings[strings_len], data[data_len] */
 };
