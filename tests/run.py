@@ -50,6 +50,14 @@ class Failure(Exception):
 
 # ---------------------------------------------------------------- processes
 
+def is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def copy_stream(src, dst):
     """Copy a child's pipe into its log file until end of stream."""
     try:
@@ -381,11 +389,28 @@ class Run:
         return images
 
     def kill9(self, p):
+        """kill -9 every process of the computation, as a crash would: all
+        stopped first, so none sees the others die and reacts."""
+        pids = {p.pid}
+        rc, out, err = self.cocoon("status-before-kill", "status", "--json", check=False,
+                                   timeout=10)
         try:
-            os.kill(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            pids |= {q["pid"] for q in json.loads(out).get("processes", [])}
+        except (ValueError, KeyError, TypeError):
             pass
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
         self.wait(p, "kill -9 " + p.label)
+        end = time.monotonic() + 10
+        while any(os.path.exists("/proc/%d" % pid) and not is_zombie(pid)
+                  for pid in pids - {p.pid}):
+            if time.monotonic() > end:
+                raise Failure("processes of the computation survive kill -9")
+            time.sleep(0.02)
 
     def finish(self, p, what):
         """SIGTERM the program; it must print PASS and exit 0."""

@@ -208,6 +208,31 @@ static int make_unix_pair(struct xsock *x, struct xsock *y)
 	return err ? err : refill(x->fd, y->s);
 }
 
+/* Is a restored unix listener bound to addr? */
+static int unix_listener_at(const uint8_t *addr, uint32_t len)
+{
+	if (len <= sizeof(sa_family_t))
+		return 0;
+	for (int i = 0; i < nsocks; i++) {
+		const struct fd_sock *l = socks[i].s;
+		if (l->family == AF_UNIX && l->state == FD_SOCK_LISTENING && socks[i].fd >= 0 &&
+		    same_addr(l->addr, l->addr_len, addr, len))
+			return 1;
+	}
+	return 0;
+}
+
+/* A pending client's own received data has no sender left to send it
+ * again: nothing to do but say so when there was some. */
+static int refill_self(int fd, const struct fd_sock *s)
+{
+	(void)fd;
+	if (s->qlen)
+		fprintf(stderr, "cocoon: restart: warning: %llu bytes queued for a connection "
+				"not yet accepted are lost\n", (unsigned long long)s->qlen);
+	return 0;
+}
+
 /* The restored listener on addr, or -1. */
 static int listener_at(const uint8_t *addr, uint32_t len)
 {
@@ -302,6 +327,15 @@ static int make_one(struct xsock *x)
 		struct xsock *peer = s->peer_ino ? find_ino(s->peer_ino) : NULL;
 		if (peer && !peer->done)
 			return make_unix_pair(x, peer);
+		if (unix_listener_at(s->peer, s->peer_len)) {
+			/* connected, but not accepted yet at the checkpoint: the
+			 * restored listener queues it again */
+			x->fd = socket(AF_UNIX, s->type, 0);
+			if (x->fd < 0 || connect(x->fd, (const void *)s->peer, s->peer_len) != 0)
+				return -errno;
+			options(x->fd, s);
+			return refill_self(x->fd, s);
+		}
 		if (s->type == SOCK_DGRAM && s->peer_len > sizeof(sa_family_t)) {
 			x->fd = bound_socket(s); /* a named peer outside: aim at it again */
 			if (x->fd >= 0)
