@@ -193,12 +193,28 @@ static int dead_end(const struct fd_sock *s)
 	return c;
 }
 
+static int unix_listener_fd(const uint8_t *addr, uint32_t len);
+
 static int make_unix_pair(struct xsock *x, struct xsock *y)
 {
 	int pair[2];
 
-	if (socketpair(AF_UNIX, x->s->type, 0, pair) != 0)
+	/* The end that was accepted from a named listener keeps the name:
+	 * connect through the restored listener rather than a socketpair. */
+	if (unix_listener_fd(x->s->addr, x->s->addr_len) >= 0) {
+		struct xsock *t = x;
+		x = y;
+		y = t;
+	}
+	int lfd = unix_listener_fd(y->s->addr, y->s->addr_len);
+	if (lfd >= 0 && x->s->type != SOCK_DGRAM) {
+		pair[0] = socket(AF_UNIX, x->s->type, 0);
+		if (pair[0] < 0 || connect(pair[0], (const void *)y->s->addr, y->s->addr_len) != 0 ||
+		    (pair[1] = accept(lfd, NULL, NULL)) < 0)
+			return -errno;
+	} else if (socketpair(AF_UNIX, x->s->type, 0, pair) != 0) {
 		return -errno;
+	}
 	options(pair[0], x->s);
 	options(pair[1], y->s);
 	x->fd = pair[0];
@@ -208,18 +224,23 @@ static int make_unix_pair(struct xsock *x, struct xsock *y)
 	return err ? err : refill(x->fd, y->s);
 }
 
-/* Is a restored unix listener bound to addr? */
-static int unix_listener_at(const uint8_t *addr, uint32_t len)
+/* The restored unix listener bound to addr, or -1. */
+static int unix_listener_fd(const uint8_t *addr, uint32_t len)
 {
 	if (len <= sizeof(sa_family_t))
-		return 0;
+		return -1;
 	for (int i = 0; i < nsocks; i++) {
 		const struct fd_sock *l = socks[i].s;
 		if (l->family == AF_UNIX && l->state == FD_SOCK_LISTENING && socks[i].fd >= 0 &&
 		    same_addr(l->addr, l->addr_len, addr, len))
-			return 1;
+			return socks[i].fd;
 	}
-	return 0;
+	return -1;
+}
+
+static int unix_listener_at(const uint8_t *addr, uint32_t len)
+{
+	return unix_listener_fd(addr, len) >= 0;
 }
 
 /* A pending client's own received data has no sender left to send it
