@@ -18,8 +18,9 @@
 #include "runtime/rt.h"
 #include "runtime/sys.h"
 
-struct rt_state rt = { .coord_fd = -1, .log_fd = -1, .restart_image_fd = -1,
-		       .restart_err_fd = -1 };
+/* Zero-initialised, so in .bss: its megabytes of thread slots cost an image
+ * only the pages that were used.  The fds are set to -1 first thing. */
+struct rt_state rt;
 
 /* Candidate offsets of the tid in glibc's struct pthread, found in the main
  * thread; the checkpoint thread keeps the first that matches it too. */
@@ -97,6 +98,7 @@ __attribute__((constructor)) static void rt_init(void)
 	struct utsname u;
 	const char *sig;
 
+	rt.coord_fd = rt.log_fd = rt.restart_image_fd = rt.restart_err_fd = -1;
 	if (!real_getpid)
 		rt_real_resolve();
 	if (!getenv(ENV_COORD) || !getenv(ENV_COORD)[0])

@@ -177,7 +177,6 @@ int rt_suspend_all(void)
 
 	atomic_store(&rt.nthreads, 0);
 	atomic_store(&rt.nsuspended, 0);
-	memset(rt.threads, 0, sizeof(rt.threads));
 	for (;;) {
 		int n = list_tasks(now, RT_MAX_THREADS), fresh = 0;
 		if (n < 0)

@@ -28,6 +28,7 @@
 #define PM_CHUNK 65536 /* pagemap entries read at once */
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAPPED (1ull << 62)
+#define PM_FILE (1ull << 61) /* file page (or shared anon): not copied on write */
 #define BOUNCE_SIZE (1ul << 20)
 
 
@@ -179,6 +180,10 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t page = base + i;
 			int store = (w->pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
+			/* A private file page never written is the file's own: it
+			 * comes from the file again (restart checks the file). */
+			if (store && (r->flags & IMG_R_FILE) && (w->pm[i] & PM_FILE))
+				store = 0;
 			if (!store)
 				missing = 1;
 			else if (!keep_zero)
