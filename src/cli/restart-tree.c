@@ -41,6 +41,13 @@ struct xpipe {
 	uint64_t len;
 };
 
+struct xfile {
+	uint64_t id;
+	const char *path;
+	int flags, holders, last_node;
+	int64_t pos;
+};
+
 struct xpty {
 	uint64_t id;
 	const struct fd_pty *saved;
@@ -54,6 +61,8 @@ struct tree {
 	int npipes, cap;
 	struct xpty ptys[64];
 	int nptys;
+	struct xfile *files;
+	int nfiles, capfiles;
 	struct rst_table *table;
 	int table_fd;
 	const char *restorer;
@@ -76,6 +85,63 @@ static struct xpipe *find_pipe(struct tree *t, uint64_t id)
 	memset(p, 0, sizeof(*p));
 	p->id = id;
 	return p;
+}
+
+/* A regular file description, counted once per process holding it. */
+static int note_file(struct tree *t, struct tree_node *n, const struct fd_rec *r,
+		     const char *strings)
+{
+	int node = (int)(n - t->nodes);
+
+	for (int i = 0; i < t->nfiles; i++) {
+		if (t->files[i].id != r->pipe_id)
+			continue;
+		if (t->files[i].last_node != node)
+			t->files[i].holders++;
+		t->files[i].last_node = node;
+		return 0;
+	}
+	if (t->nfiles == t->capfiles) {
+		int cap = t->capfiles ? t->capfiles * 2 : 16;
+		struct xfile *f = realloc(t->files, sizeof(*f) * (size_t)cap);
+		if (!f)
+			return -ENOMEM;
+		t->files = f;
+		t->capfiles = cap;
+	}
+	t->files[t->nfiles++] = (struct xfile){ r->pipe_id, strings + r->path_off, r->flags, 1,
+						node, r->pos };
+	return 0;
+}
+
+/* Files held by several processes: open once, at the offset, inherited. */
+static int open_shared_files(struct tree *t, struct rst_pipe *out)
+{
+	int k = 0;
+
+	for (int i = 0; i < t->nfiles; i++) {
+		struct xfile *f = &t->files[i];
+		if (f->holders < 2)
+			continue;
+		int fd = open(f->path, f->flags & (O_ACCMODE | O_APPEND));
+		if (fd < 0) {
+			fprintf(stderr, "cocoon: restart: cannot reopen %s: %s\n", f->path,
+				strerror(errno));
+			return -errno;
+		}
+		lseek(fd, f->pos, SEEK_SET);
+		out[k++] = (struct rst_pipe){ f->id, fd, -1 };
+	}
+	return 0;
+}
+
+static int shared_files(const struct tree *t)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->nfiles; i++)
+		n += t->files[i].holders >= 2;
+	return n;
 }
 
 /* Read the fd section of one image and note the pipes it shares. */
@@ -106,6 +172,12 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 			if (!known)
 				t->ptys[t->nptys++] = (struct xpty){ r->pipe_id,
 								     (const void *)(data + r->data_off) };
+			continue;
+		}
+		if (r->kind == FD_REG && r->pipe_id) {
+			int err = note_file(t, n, r, (const char *)(recs + sec->nrec));
+			if (err)
+				return err;
 			continue;
 		}
 		if (r->kind == FD_SOCK) {
@@ -198,7 +270,7 @@ static int make_ptys(struct tree *t, struct rst_pipe *out)
 
 static int make_table(struct tree *t)
 {
-	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys);
+	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys + shared_files(t));
 	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj);
 	int fd = memfd_create("cocoon-restart", 0), err;
 
@@ -221,7 +293,9 @@ static int make_table(struct tree *t)
 	}
 	if ((err = make_pipes(t, rst_table_pipes(t->table))) ||
 	    (err = sockets_make(rst_table_pipes(t->table) + t->npipes)) ||
-	    (err = make_ptys(t, rst_table_pipes(t->table) + t->npipes + sockets_count())))
+	    (err = make_ptys(t, rst_table_pipes(t->table) + t->npipes + sockets_count())) ||
+	    (err = open_shared_files(t, rst_table_pipes(t->table) + t->npipes + sockets_count() +
+						t->nptys)))
 		return err;
 	t->table_fd = fd;
 	return 0;

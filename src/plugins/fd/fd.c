@@ -204,6 +204,8 @@ static int classify(struct scan *s, uint32_t i)
 			r->kind = FD_DELETED;
 		} else {
 			r->kind = FD_REG;
+			r->pipe_id = fd_file_id(st->st_dev, st->st_ino, r->pos,
+						r->flags & (O_ACCMODE | O_APPEND));
 			r->path_off = add_string(s, path);
 			return r->path_off ? 0 : -ENOMEM;
 		}
@@ -216,7 +218,7 @@ static int classify(struct scan *s, uint32_t i)
 		return r->path_off ? 0 : -ENOMEM;
 	}
 	if (S_ISFIFO(st->st_mode) && strncmp(path, "pipe:", 5) == 0) {
-		r->kind = FD_BROKEN; /* FD_PIPE once its peer is found */
+		r->kind = FD_BROKEN; /* FD_XPIPE: see mark_shared_pipes */
 		r->pipe_id = st->st_ino;
 		r->pipe_size = fcntl(r->fd, F_GETPIPE_SZ);
 		return 0;
@@ -293,46 +295,6 @@ static int mark_shared_pipes(struct scan *s)
 	return 0;
 }
 
-/* A pipe with both ends here keeps its buffered bytes: read them out and
- * write them straight back, keeping a copy for the image. */
-static int pair_pipes(struct scan *s)
-{
-	for (uint32_t i = 0; i < s->n; i++) {
-		struct fd_rec *r = &s->recs[i];
-		int reader = -1, writer = -1;
-		if (r->kind != FD_BROKEN)
-			continue;
-		for (uint32_t j = 0; j < s->n; j++) {
-			struct fd_rec *o = &s->recs[j];
-			if (o->kind == FD_BROKEN && o->pipe_id == r->pipe_id) {
-				/* an end opened O_RDWR (bash's `exec 9<> <(:)`) is both */
-				if ((o->flags & O_ACCMODE) != O_WRONLY && reader < 0)
-					reader = (int)j;
-				if ((o->flags & O_ACCMODE) != O_RDONLY && writer < 0)
-					writer = (int)j;
-			}
-		}
-		if (reader < 0 || writer < 0)
-			continue;
-		int avail = 0;
-		ioctl(s->recs[reader].fd, FIONREAD, &avail);
-		char *buf = rt_alloc(avail > 0 ? (size_t)avail : 1);
-		if (!buf)
-			return -ENOMEM;
-		ssize_t got = avail > 0 ? read(s->recs[reader].fd, buf, (size_t)avail) : 0;
-		if (got > 0 && write(s->recs[writer].fd, buf, (size_t)got) != got) {
-			cocoon_error("pipe %llu: cannot refill drained data",
-				     (unsigned long long)r->pipe_id);
-			return -EIO;
-		}
-		for (uint32_t j = 0; j < s->n; j++)
-			if (s->recs[j].kind == FD_BROKEN && s->recs[j].pipe_id == r->pipe_id)
-				s->recs[j].kind = FD_PIPE;
-		add_blob(s, (uint32_t)reader, buf, got > 0 ? (uint64_t)got : 0);
-	}
-	return 0;
-}
-
 static int fd_save(void)
 {
 	static int fds[MAX_FDS];
@@ -376,7 +338,7 @@ static int fd_save(void)
 			return err;
 		s.n++;
 	}
-	if ((err = pair_pipes(&s)) || (err = mark_shared_pipes(&s)))
+	if ((err = mark_shared_pipes(&s)))
 		return err;
 
 	size_t total = sizeof(struct fd_section) + sizeof(struct fd_rec) * s.n + s.strings_len +
@@ -414,8 +376,6 @@ struct restore {
 	const char *strings;
 	const char *data;
 	int ext[3];
-	struct { uint64_t id; int r, w; } *pipes;
-	uint32_t npipes;
 	struct rst_pipe *shared; /* pipes the restart command made, fds lifted */
 	uint32_t nshared;
 };
@@ -432,37 +392,6 @@ static int move_to(int tmp, int target)
 		}
 		close(tmp);
 	}
-	return 0;
-}
-
-static int high(int fd)
-{
-	if (fd < 0)
-		return fd;
-	int h = fcntl(fd, F_DUPFD_CLOEXEC, rt.fd_base);
-	close(fd);
-	return h;
-}
-
-static int pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_out)
-{
-	uint32_t i;
-	int p[2];
-
-	for (i = 0; i < rs->npipes; i++)
-		if (rs->pipes[i].id == r->pipe_id)
-			break;
-	if (i == rs->npipes) {
-		if (pipe2(p, 0) != 0)
-			return -errno;
-		rs->pipes[i].id = r->pipe_id;
-		rs->pipes[i].r = high(p[0]);
-		rs->pipes[i].w = high(p[1]);
-		rs->npipes++;
-		if (r->pipe_size > 0)
-			fcntl(rs->pipes[i].w, F_SETPIPE_SZ, r->pipe_size);
-	}
-	*fd_out = (r->flags & O_ACCMODE) != O_WRONLY ? rs->pipes[i].r : rs->pipes[i].w;
 	return 0;
 }
 
@@ -485,7 +414,9 @@ static int shared_pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_o
 		const struct rst_pipe *p = &rs->shared[i];
 		if (p->id != r->pipe_id)
 			continue;
-		if (fd_id_is_pty(p->id))
+		if (fd_id_is_file(p->id))
+			*fd_out = p->rfd;
+		else if (fd_id_is_pty(p->id))
 			*fd_out = r->kind == FD_PTY_MASTER ? p->rfd : p->wfd;
 		else
 			*fd_out = r->kind == FD_SOCK || (r->flags & O_ACCMODE) != O_WRONLY ? p->rfd
@@ -493,20 +424,6 @@ static int shared_pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_o
 		return *fd_out >= 0 ? 0 : -EBADF;
 	}
 	return -ENOENT;
-}
-
-static int refill_pipe(struct restore *rs, const struct fd_rec *r)
-{
-	int w = -1;
-
-	for (uint32_t i = 0; i < rs->npipes; i++)
-		if (rs->pipes[i].id == r->pipe_id)
-			w = rs->pipes[i].w;
-	if (!r->data_len)
-		return 0;
-	if (w < 0 || write(w, rs->data + r->data_off, r->data_len) != (ssize_t)r->data_len)
-		return -EIO;
-	return 0;
 }
 
 /* A file that was deleted while open comes back deleted, under its old
@@ -568,12 +485,11 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		tmp = rs->ext[r->std] >= 0 ? dup(rs->ext[r->std]) : open("/dev/null", O_RDWR);
 		return move_to(tmp, r->fd);
 	case FD_DEV:
+	case FD_REG:
 		if (r->pipe_id && shared_pipe_end(rs, r, &tmp) == 0) {
 			err = move_to(dup(tmp), r->fd);
 			break;
 		}
-		/* fall through */
-	case FD_REG:
 		err = move_to(open(path, open_flags), r->fd);
 		break;
 	case FD_PTY_MASTER:
@@ -602,16 +518,6 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		if (!err)
 			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
 		break;
-	case FD_PIPE:
-	case FD_BROKEN:
-		if ((err = pipe_end(rs, r, &tmp)))
-			break;
-		err = place_pipe_end(r, tmp);
-		if (!err && r->kind == FD_PIPE)
-			err = refill_pipe(rs, r);
-		if (!err)
-			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
-		break;
 	case FD_EVENTFD:
 	case FD_TIMERFD:
 	case FD_SIGNALFD:
@@ -629,7 +535,7 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 	}
 	if (r->kind == FD_REG || r->kind == FD_DIR || r->kind == FD_DELETED ||
 	    r->kind == FD_MEMFD)
-		if (r->pos > 0 && !(r->flags & O_APPEND))
+		if (r->pos > 0 && !(r->flags & O_APPEND) && lseek(r->fd, 0, SEEK_CUR) != r->pos)
 			lseek(r->fd, r->pos, SEEK_SET);
 	return 0;
 }
@@ -686,11 +592,9 @@ static int fd_restore(void)
 	rs.recs = (const void *)(sec + 1);
 	rs.strings = (const char *)(rs.recs + sec->nrec);
 	rs.data = rs.strings + sec->strings_len;
-	rs.pipes = rt_alloc(sizeof(*rs.pipes) * (sec->nrec + 1));
-	rs.npipes = 0;
 	rs.nshared = t ? t->npipes : 0;
 	rs.shared = rt_alloc(sizeof(*rs.shared) * (rs.nshared + 1));
-	if (!rs.pipes || !rs.shared)
+	if (!rs.shared)
 		return -ENOMEM;
 	/* What we keep from before (the restart command's stdio, the pipes it
 	 * made for the tree) moves above every fd number the program had; then
@@ -720,10 +624,6 @@ static int fd_restore(void)
 		if (rs.recs[i].kind == FD_EPOLL)
 			err = fd_anon_epoll_fill(rs.recs[i].fd, rs.data + rs.recs[i].data_off,
 						 rs.recs[i].data_len);
-	for (uint32_t i = 0; i < rs.npipes; i++) {
-		close(rs.pipes[i].r);
-		close(rs.pipes[i].w);
-	}
 	for (uint32_t i = 0; i < rs.nshared; i++) {
 		if (rs.shared[i].rfd >= 0)
 			close(rs.shared[i].rfd);

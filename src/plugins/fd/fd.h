@@ -18,11 +18,11 @@ enum fd_kind {
 	FD_DEV = 5,     /* character device, reopened by path */
 	FD_DELETED = 6, /* deleted regular file: content saved */
 	FD_MEMFD = 7,   /* memfd: content saved */
-	FD_PIPE = 8,    /* pipe with both ends in this process: data saved */
-	FD_BROKEN = 9,  /* pipe end whose peer is outside: peer closed after restart */
-	FD_XPIPE = 10,  /* pipe shared with other processes: `cocoon restart` recreates
-			 * it once (struct rst_pipe); a read end carries the bytes that
-			 * were in it (peeked with tee, not consumed) */
+	FD_BROKEN = 9,  /* (while scanning) a pipe end, before it becomes FD_XPIPE */
+	FD_XPIPE = 10,  /* a pipe end: `cocoon restart` makes each pipe once for all
+			 * its holders (struct rst_pipe); a read end carries the bytes
+			 * that were in it (peeked with tee, not consumed).  An end
+			 * whose peer was outside sees EOF or EPIPE */
 	FD_EVENTFD = 11, /* anon.c: recreated from struct fd_anon */
 	FD_TIMERFD = 12,
 	FD_SIGNALFD = 13,
@@ -43,6 +43,27 @@ enum fd_kind {
 static inline int fd_id_is_pty(uint64_t id)
 {
 	return (id >> 62) == 1;
+}
+
+/* A regular file open in several processes at the same offset with the same
+ * flags is taken as one description they inherited (a shell's stdout):
+ * `cocoon restart` opens it once for all of them, so they share the offset
+ * again.  The id hashes what identifies it, tagged with both top bits. */
+static inline uint64_t fd_file_id(uint64_t dev, uint64_t ino, int64_t pos, int32_t flags)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	uint64_t parts[4] = { dev, ino, (uint64_t)pos, (uint64_t)(uint32_t)flags };
+
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ parts[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
+	}
+	return h | (3ull << 62);
+}
+
+static inline int fd_id_is_file(uint64_t id)
+{
+	return (id >> 62) == 3;
 }
 
 struct fd_pty {
