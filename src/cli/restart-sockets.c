@@ -77,14 +77,25 @@ static uint16_t port_of(const uint8_t *addr)
 	return ntohs(in->sin_port); /* same offset in sockaddr_in6 */
 }
 
+/* A buffer size that differs from a new socket's was set by the program
+ * (the kernel doubles what it is given, so give half). */
+static void buffer(int fd, int name, int saved)
+{
+	int now = 0;
+	socklen_t len = sizeof(now);
+
+	if (saved > 0 && getsockopt(fd, SOL_SOCKET, name, &now, &len) == 0 && now != saved) {
+		int half = saved / 2;
+		setsockopt(fd, SOL_SOCKET, name, &half, sizeof(half));
+	}
+}
+
 static void options(int fd, const struct fd_sock *s)
 {
 	int one = 1;
 
-	if (s->sndbuf)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(int));
-	if (s->rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, sizeof(int));
+	buffer(fd, SO_SNDBUF, s->sndbuf);
+	buffer(fd, SO_RCVBUF, s->rcvbuf);
 	if (s->keepalive)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if (s->nodelay)
@@ -113,6 +124,20 @@ static int refill(int fd, const struct fd_sock *peer)
 		p += len;
 	}
 	return 0;
+}
+
+/* Each end sends what waited at the other, then shuts down what it had. */
+static int refill_pair(struct xsock *x, struct xsock *y)
+{
+	int err = refill(y->fd, x->s);
+
+	if (!err)
+		err = refill(x->fd, y->s);
+	if (!err && (x->s->shutdown & 2))
+		shutdown(x->fd, SHUT_WR);
+	if (!err && (y->s->shutdown & 2))
+		shutdown(y->fd, SHUT_WR);
+	return err;
 }
 
 static struct xsock *find_ino(uint64_t ino)
@@ -220,8 +245,7 @@ static int make_unix_pair(struct xsock *x, struct xsock *y)
 	x->fd = pair[0];
 	y->fd = pair[1];
 	x->done = y->done = 1;
-	int err = refill(y->fd, x->s);
-	return err ? err : refill(x->fd, y->s);
+	return refill_pair(x, y);
 }
 
 /* The restored unix listener bound to addr, or -1. */
@@ -318,8 +342,7 @@ static int make_tcp_pair(struct xsock *x, struct xsock *y)
 	y->fd = acc;
 	options(y->fd, y->s);
 	x->done = y->done = 1;
-	int err = refill(y->fd, x->s);
-	return err ? err : refill(x->fd, y->s);
+	return refill_pair(x, y);
 }
 
 static struct xsock *tcp_peer(const struct xsock *x)

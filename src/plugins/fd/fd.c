@@ -306,6 +306,7 @@ static int fd_save(void)
 	/* Bytes a TCP sender still holds must reach the receiver's queue,
 	 * where it is copied: push them out everywhere, then wait for every
 	 * process of the computation to have done so. */
+	fd_sock_refresh_local(fds, n);
 	for (int i = 0; i < n; i++)
 		fd_sock_push(fds[i]);
 	if ((err = rt_barrier("fd-sockets-pushed")))

@@ -83,7 +83,8 @@ enum fd_sock_state {
 struct fd_sock {
 	uint64_t ino, peer_ino; /* unix: the peer end's inode (0: none, or outside) */
 	int32_t family, type, protocol, state;
-	int32_t backlog, sndbuf, rcvbuf, shutdown;
+	int32_t backlog, sndbuf, rcvbuf;
+	int32_t shutdown; /* directions shut down at this end: 1 receive, 2 send */
 	int32_t reuseaddr, nodelay, keepalive, pad;
 	uint32_t addr_len, peer_len;
 	uint8_t addr[128], peer[128]; /* sockaddr of both ends */

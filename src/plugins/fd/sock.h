@@ -18,4 +18,7 @@ void fd_sock_push(int fd);
  * (the receiver's buffer is full: its data cannot be saved). */
 int fd_sock_check_sent(int fd);
 
+/* Refresh the queues of unix datagram pairs with both ends among fds. */
+void fd_sock_refresh_local(const int *fds, int n);
+
 #endif
