@@ -3,7 +3,9 @@
 
 Part 1 checkpoints and restarts build/bench/memprog holding N MiB of random
 data or zeros and compares with dd on the same directory.  Part 2 runs
-build/bench/overhead natively and under `cocoon launch`.  Prints two tables;
+build/bench/overhead natively and under `cocoon launch`.  Part 3 checkpoints
+and restarts build/bench/treeprog, a tree of processes talking over pipes and
+socketpairs, against the same program as one process.  Prints three tables;
 see bench/README.md for what each number means.
 
 Environment:
@@ -13,6 +15,8 @@ Environment:
                "256:rand 1024:rand 4096:rand 1024:zero")
   BENCH_PORT   first coordinator port to try (default 17850)
   BENCH_COLD   1/0: also measure with dropped page cache (default 1 as root)
+  BENCH_PARTS  which tables to print, e.g. "3" or "1 3" (default "1 2 3")
+  BENCH_TREE   part 3 cases, NPROC:TOTAL_MIB (default "10:100 1:100 10:1024 1:1024")
 """
 import json
 import os
@@ -28,9 +32,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COCOON = os.path.join(ROOT, "build/bin/cocoon")
 MEMPROG = os.path.join(ROOT, "build/bench/memprog")
 OVERHEAD = os.path.join(ROOT, "build/bench/overhead")
+TREEPROG = os.path.join(ROOT, "build/bench/treeprog")
 TMP = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, "build/bench-tmp")))
 CASES = os.environ.get("BENCH_CASES", "256:rand 1024:rand 4096:rand 1024:zero").split()
 COLD = os.environ.get("BENCH_COLD", "1" if os.geteuid() == 0 else "0") == "1"
+PARTS = os.environ.get("BENCH_PARTS", "1 2 3").replace(",", " ").split()
+TREE = os.environ.get("BENCH_TREE", "10:100 1:100 10:1024 1:1024").split()
+TREE_VERIFY_MSGS = 100  # VERIFY_MSGS in treeprog.c
 TIMEOUT = 300
 
 next_port = int(os.environ.get("BENCH_PORT", "17850"))
@@ -287,6 +295,236 @@ def overhead():
     return [(k, native[k], under.get(k)) for k in native]
 
 
+class TreeReader(threading.Thread):
+    """Reads treeprog's shared stdout to EOF, line by line (see treeprog.c).
+
+    Keeps, per process index, the "R" checksum, the time the first "T" tick
+    was read (time.perf_counter()), the tick count and the "V" verdict line.
+    """
+
+    def __init__(self, f):
+        super().__init__(daemon=True)
+        self.f = f
+        self.ready, self.first_tick, self.ticks, self.verdict = {}, {}, {}, {}
+        self.junk = 0
+        self.start()
+
+    def run(self):
+        buf = b""
+        while True:
+            b = self.f.read1(65536)
+            if not b:
+                return
+            t = time.perf_counter()
+            buf += b
+            lines = buf.split(b"\n")
+            buf = lines.pop()
+            for l in lines:
+                w = l.decode(errors="replace").split()
+                try:
+                    i = int(w[1])
+                except (IndexError, ValueError):
+                    self.junk += 1
+                    continue
+                if w[0] == "T":
+                    self.first_tick.setdefault(i, t)
+                    self.ticks[i] = self.ticks.get(i, 0) + 1
+                elif w[0] == "R" and len(w) == 3:
+                    self.ready[i] = w[2]
+                elif w[0] == "V" and len(w) == 7:
+                    self.verdict[i] = w[2:]
+                else:
+                    self.junk += 1
+
+
+def proc_state(pid):
+    """The state letter of /proc/PID/stat, or None if there is no such process."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def live(pids):
+    return [p for p in pids if proc_state(p) not in (None, "Z", "X")]
+
+
+def descendants(roots):
+    """roots and every live descendant of theirs, from /proc."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    want = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for p, pp in parent.items():
+            if pp in want and p not in want:
+                want.add(p)
+                grew = True
+    return live(want)
+
+
+def stop_and_kill(pids, timeout=10.0):
+    """SIGSTOP all, then SIGKILL all (so no survivor reacts to a dead peer); wait."""
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for p in pids:
+            try:
+                os.kill(p, sig)
+            except OSError:
+                pass
+    end = time.monotonic() + timeout
+    while live(pids):
+        if time.monotonic() > end:
+            raise BenchError("still alive after kill -9: %s" % live(pids))
+        time.sleep(0.01)
+
+
+def wait_until(cond, timeout, what):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise BenchError(what)
+        time.sleep(0.005)
+
+
+def tree_case(nproc, mib):
+    """Launch treeprog NPROC MIB, checkpoint, kill -9 all, restart; see README part 3."""
+    port = free_port()
+    ckpt_dir = os.path.join(TMP, "ckpt-tree-%d-%d" % (nproc, mib))
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    env = cocoon_env(port, ckpt_dir)
+    errlog = os.path.join(TMP, "stderr-tree-%d-%d.log" % (nproc, mib))
+    res = {"nproc": nproc, "mib": mib}
+    everyone = set()  # every pid seen, for the cleanup
+    with open(errlog, "wb") as err:
+        p = subprocess.Popen([COCOON, "launch", TREEPROG, str(nproc), str(mib)], env=env,
+                             stdout=subprocess.PIPE, stderr=err)
+    everyone.add(p.pid)
+    rp = None
+    try:
+        rd = TreeReader(p.stdout)
+
+        def started():
+            if p.poll() is not None:
+                raise BenchError("treeprog ended at launch, exit %d" % p.returncode)
+            return len(rd.ready) == nproc and len(rd.ticks) == nproc
+        wait_until(started, 60, "treeprog did not start %d processes" % nproc)
+
+        def listed():
+            st = status(env)
+            procs = st.get("processes", []) if st else []
+            return len(procs) == nproc and all(q.get("state") == "running" for q in procs)
+        wait_until(listed, 10, "cocoon status does not list %d running processes" % nproc)
+        # Let messages flow for a while so that some are in flight at the checkpoint.
+        time.sleep(0.2)
+
+        res["ckpt"], out = timed([COCOON, "checkpoint"], env=env)
+        imgs = [l.strip() for l in out.splitlines() if l.strip().endswith(".img")]
+        if len(imgs) != nproc:
+            raise BenchError("checkpoint wrote %d images, want %d: %r" % (len(imgs), nproc, out))
+        res["image"] = sum(os.stat(f).st_blocks * 512 for f in imgs)
+
+        st = status(env) or {}
+        pids = [q["pid"] for q in st.get("processes", [])]
+        if len(pids) != nproc:
+            raise BenchError("after the checkpoint cocoon status lists %d processes" % len(pids))
+        victims = descendants(pids + [p.pid])
+        everyone.update(victims)
+        stop_and_kill(victims)
+        p.wait(timeout=30)
+        rd.join(timeout=10)
+        wait_procs(env, 0, timeout=5)
+
+        # Restart: from spawning `cocoon restart` to a tick read from every process.
+        os.sync()
+        with open(errlog, "ab") as err:
+            t0 = time.perf_counter()
+            rp = subprocess.Popen([COCOON, "restart"], env=env, stdout=subprocess.PIPE, stderr=err)
+        everyone.add(rp.pid)
+        rr = TreeReader(rp.stdout)
+        end = time.monotonic() + 60
+        while len(rr.first_tick) < nproc and rp.poll() is None and time.monotonic() < end:
+            time.sleep(0.001)
+        if len(rr.first_tick) == nproc:
+            res["rst_first"] = min(rr.first_tick.values()) - t0
+            res["rst_all"] = max(rr.first_tick.values()) - t0
+        # The coordinator must list them all as restarted and running; poll
+        # until it does or a process has started to exit (its verdict line).
+        seen = []
+        while rp.poll() is None and not rr.verdict and time.monotonic() < end:
+            st = status(env) or {}
+            seen = [q for q in st.get("processes", [])
+                    if q.get("state") == "running" and q.get("restarted") is True]
+            if len(seen) == nproc:
+                break
+        status_ok = len(seen) == nproc
+        try:
+            rc = rp.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            everyone.update(descendants([rp.pid]))
+            raise BenchError("restart: treeprog did not finish verifying in 60 s "
+                             "(%d of %d processes ticked, verdicts from %s)"
+                             % (len(rr.first_tick), nproc, sorted(rr.verdict)))
+        rr.join(timeout=10)
+        res["verify"] = tree_verdict(nproc, rd, rr, rc)
+        if res["verify"] == "ok" and not status_ok:
+            res["verify"] = "FAIL(status lists %d of %d running, restarted)" % (len(seen), nproc)
+    except BenchError as e:
+        raise BenchError("%s (stderr: %s)" % (e, errlog))
+    finally:
+        for q in (p, rp):
+            if q is not None and q.poll() is None:
+                everyone.update(descendants([q.pid]))
+        left = live(everyone)
+        if left:
+            stop_and_kill(left)
+        for q in (p, rp):
+            if q is not None:
+                q.wait()
+        stop_coordinators()
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    if res["verify"] == "ok":
+        os.unlink(errlog)
+    else:
+        res["verify"] += " (stderr: %s)" % errlog
+    return res
+
+
+def tree_verdict(nproc, before, after, rc):
+    """ok if every process re-checksummed its memory to the value it had at
+    launch, no message was lost, duplicated or damaged, and messages flowed
+    after the restart; else FAIL(why)."""
+    missing = [i for i in range(nproc) if i not in after.first_tick]
+    if missing:
+        return "FAIL(no tick from %s after restart)" % missing
+    for i in range(nproc):
+        v = after.verdict.get(i)
+        if v is None:
+            return "FAIL(no verdict from %d)" % i
+        word, check, s, msgs, seqerr = v[0], v[1], v[2], int(v[3]), int(v[4])
+        if check == "not-restarted":
+            return "FAIL(%d did not see a restart)" % i
+        if check != "sum-ok" or s != before.ready.get(i):
+            return "FAIL(checksum of %d)" % i
+        if seqerr:
+            return "FAIL(%d messages out of sequence in %d)" % (seqerr, i)
+        want = TREE_VERIFY_MSGS * (nproc - 1 if i == 0 else 1)
+        if msgs < want:
+            return "FAIL(%d got %d messages after restart, want %d)" % (i, msgs, want)
+        if word != "ok":
+            return "FAIL(%d: see its stderr)" % i
+    if rc != 0:
+        return "FAIL(exit %d)" % rc
+    return "ok"
+
+
 def table(headers, rows, right_from=0):
     """Print rows under one or more header lines, columns aligned."""
     if not isinstance(headers[0], list):
@@ -329,10 +567,7 @@ def machine_line():
         TMP, fs[0], fs[1], os.cpu_count(), mem, load)
 
 
-def main():
-    os.makedirs(TMP, exist_ok=True)
-    print("Cocoon benchmark. " + machine_line())
-    print()
+def part1():
     rows = []
     failed = False
     for case in CASES:
@@ -371,7 +606,11 @@ def main():
     print("  On a VM whose host backs guest memory lazily, buffered writes and restarts")
     print("  vary 2-3x between runs: see bench/README.md before trusting one ratio.")
     print()
+    return failed
 
+
+def part2():
+    failed = False
     print("2. Runtime overhead, not checkpointing (ns/op; best of 2 programs x 3 loops of ~0.5 s)")
     try:
         ov = overhead()
@@ -381,6 +620,60 @@ def main():
     except (BenchError, subprocess.TimeoutExpired, OSError) as e:
         print("ERROR: %s" % e)
         failed = True
+    print()
+    return failed
+
+
+def part3():
+    rows, errors = [], []
+    failed = False
+    for case in TREE:
+        nproc, mib = (int(x) for x in case.split(":"))
+        try:
+            r = tree_case(nproc, mib)
+        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+            errors.append("%d x %s  ERROR: %s" % (nproc, size(mib), e))
+            failed = True
+            continue
+        failed |= r["verify"] != "ok"
+        per = (mib << 20) // nproc & ~4095
+        rows.append([str(nproc), size(mib), "%.1f MiB" % (per / (1 << 20)), secs(r["ckpt"]),
+                     "%.0f MiB" % (r["image"] / (1 << 20)), secs(r.get("rst_first")),
+                     secs(r.get("rst_all")), r["verify"]])
+    print("3. A computation of 10 processes, against one process holding the same memory (seconds)")
+    head = ["", "total", "memory", "", "total", "restart", "restart", ""]
+    head2 = ["processes", "memory", "each", "ckpt", "image", "first", "all", "verify"]
+    table([head, head2], rows, right_from=0)
+    for e in errors:
+        print(e)
+    print()
+    print("  treeprog: the root forks the others and talks to each over 2 pipes (or a")
+    print("    socketpair, every 3rd child): a 16-byte message each way every ~1 ms.")
+    print("    Every process holds its share of the memory, random-filled.")
+    print("  ckpt: wall time of `cocoon checkpoint` (every image written and fsync'd).")
+    print("  image: disk space of all the images together (st_blocks).")
+    print("  restart: after SIGSTOP + SIGKILL of every process, from spawning `cocoon")
+    print("    restart` until the bench has read a tick (a line every process writes to")
+    print("    the shared stdout pipe about every 1 ms) written after the restart:")
+    print("    first: from any process; all: from every process, i.e. the last one.")
+    print("    Image in page cache.  Includes up to ~1 ms of tick period.")
+    print("  verify: each restored process re-checksums its memory against the value")
+    print("    from launch, and the root and each child exchange %d more messages;"
+          % TREE_VERIFY_MSGS)
+    print("    no message may be lost, duplicated or damaged across the restart, and")
+    print("    `cocoon status` must list every process as running and restarted.")
+    print()
+    return failed
+
+
+def main():
+    os.makedirs(TMP, exist_ok=True)
+    print("Cocoon benchmark. " + machine_line())
+    print()
+    failed = False
+    for part, fn in (("1", part1), ("2", part2), ("3", part3)):
+        if part in PARTS:
+            failed |= fn()
     return 1 if failed else 0
 
 

@@ -8,4 +8,5 @@ mkdir -p build/bench
 CC=${CC:-cc}
 $CC -O2 -Wall -Wextra -o build/bench/memprog bench/memprog.c -ldl
 $CC -O2 -Wall -Wextra -pthread -o build/bench/overhead bench/overhead.c
+$CC -O2 -Wall -Wextra -o build/bench/treeprog bench/treeprog.c -ldl
 exec python3 bench/bench.py
