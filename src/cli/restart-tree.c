@@ -36,6 +36,7 @@ struct xpipe {
 	uint64_t id;
 	int readers, writers;
 	int off_stdio; /* holders that are not fds 0-2 */
+	int std;       /* a holder had it as stdio fd std (0-2), else -1 */
 	int size;
 	const char *data; /* bytes a reader saw in it, owned by the fd section */
 	uint64_t len;
@@ -84,6 +85,7 @@ static struct xpipe *find_pipe(struct tree *t, uint64_t id)
 	struct xpipe *p = &t->pipes[t->npipes++];
 	memset(p, 0, sizeof(*p));
 	p->id = id;
+	p->std = -1;
 	return p;
 }
 
@@ -204,14 +206,16 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 		if (r->pipe_size > p->size)
 			p->size = r->pipe_size;
 		p->off_stdio += r->kind == FD_XPIPE;
+		if (r->kind == FD_STD && p->std < 0)
+			p->std = r->std;
 	}
 	return 0;
 }
 
 /* Which pipes the tree gets: those with both ends inside the computation,
- * and those held off stdio (a lone end then sees EOF or EPIPE).  A pipe
- * only on stdio with its other end outside is the restart command's own
- * stdio's business. */
+ * and those held off stdio (a lone end then sees EOF or EPIPE, or this
+ * command's stdio when a holder had it as stdio).  A pipe only on stdio with
+ * its other end outside is the restart command's own stdio's business. */
 static void keep_internal_pipes(struct tree *t)
 {
 	int k = 0;
@@ -225,12 +229,20 @@ static void keep_internal_pipes(struct tree *t)
 }
 
 /* One pipe per shared pipe id, holding its bytes; ends nobody holds are
- * closed (a reader whose writer was outside the computation sees EOF). */
+ * closed (a reader whose writer was outside the computation sees EOF).  A
+ * pipe to the outside that some process had as stdio is this command's own
+ * stdio for every holder. */
 static int make_pipes(struct tree *t, struct rst_pipe *out)
 {
 	for (int i = 0; i < t->npipes; i++) {
 		struct xpipe *x = &t->pipes[i];
 		int p[2];
+		if (!(x->readers && x->writers) && x->std >= 0) {
+			out[i].id = x->id;
+			out[i].rfd = x->readers ? dup(x->std) : -1;
+			out[i].wfd = x->writers ? dup(x->std) : -1;
+			continue;
+		}
 		if (pipe(p) != 0)
 			return -errno;
 		if (x->size > 0)
