@@ -526,9 +526,9 @@ def run_cr(r, prog):
 
 
 def run_script(r, script):
-    # SCENARIO_SRC: C sources some scripts compile (tests/scenario, or the
-    # copy next to the scripts when tests run as another user).
-    src = os.path.dirname(script) if r.drv.uid is not None else \
+    # SCENARIO_SRC: tests/scenario (the C sources some scripts compile, the
+    # scenario.sh they source), or its copy when tests run as another user.
+    src = os.path.join(r.drv.run_build, "scenario") if r.drv.uid is not None else \
         os.path.join(REPO, "tests", "scenario")
     env = dict(r.env, COCOON=r.drv.cocoon, TESTPROG_DIR=r.drv.progdir, SCENARIO_SRC=src,
                COCOON_COORD2="127.0.0.1:%d" % r.drv.free_port())
@@ -601,10 +601,12 @@ class Driver:
             src = os.path.join(self.build, sub)
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(dst, sub), symlinks=True)
-        for s in glob.glob(os.path.join(REPO, "tests", "cr", "*.sh")) + \
-                glob.glob(os.path.join(REPO, "tests", "scenario", "*.c")):
+        for s in glob.glob(os.path.join(REPO, "tests", "cr", "*.sh")):
             os.makedirs(os.path.join(dst, "scripts"), exist_ok=True)
             shutil.copy(s, os.path.join(dst, "scripts"))
+        # All of tests/scenario, in a folder of its own (run_script's
+        # SCENARIO_SRC): scenario.sh among the scripts would be taken for a test.
+        shutil.copytree(os.path.join(REPO, "tests", "scenario"), os.path.join(dst, "scenario"))
         for root, dirs, files in os.walk(self.tmp):
             for n in dirs + files:
                 path = os.path.join(root, n)
