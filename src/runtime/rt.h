@@ -77,6 +77,7 @@ struct rt_state {
 	/* Bumped to release suspended threads; futex word. */
 	_Atomic uint32_t resume_seq;
 	_Atomic uint32_t nsuspended;
+	_Atomic int suspending; /* a checkpoint is stopping threads */
 	struct rst_args rargs; /* copy of the restorer's hand-over */
 	int restart_image_fd;
 	int restart_err_fd; /* the restart command's stderr, for a fatal message */

@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -75,6 +76,10 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
 	uint32_t seq = atomic_load(&rt.resume_seq);
+
+	/* A signal left pending by a checkpoint that gave up on this thread. */
+	if (!atomic_load(&rt.suspending))
+		return;
 	unsigned idx = atomic_fetch_add(&rt.nthreads, 1);
 
 	rt_tls_suspends++;
@@ -165,6 +170,43 @@ static int contains(const int *v, int n, int x)
 	return 0;
 }
 
+/* Has this thread saved its context yet? */
+static int arrived(int tid)
+{
+	unsigned n = atomic_load(&rt.nthreads);
+
+	for (unsigned i = 0; i < n && i < RT_MAX_THREADS; i++)
+		if (rt.threads[i].tid == tid && atomic_load(&rt.threads[i].saved))
+			return 1;
+	return 0;
+}
+
+/* A signalled thread that has not arrived and blocks our signal (any that
+ * has not arrived, when any is true); 0 if none. */
+static int stuck_thread(const int *tids, int n, int any)
+{
+	char path[64], buf[2048];
+
+	for (int i = 0; i < n; i++) {
+		if (arrived(tids[i]))
+			continue;
+		if (any)
+			return tids[i];
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", tids[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		const char *blk = strstr(buf, "SigBlk:");
+		if (blk && (strtoull(blk + 7, NULL, 16) >> (rt.sig - 1)) & 1)
+			return tids[i];
+	}
+	return 0;
+}
+
 /*
  * Signal every user thread and wait until each has saved its context.
  * New threads may appear while earlier ones are being stopped: repeat
@@ -177,6 +219,7 @@ int rt_suspend_all(void)
 
 	atomic_store(&rt.nthreads, 0);
 	atomic_store(&rt.nsuspended, 0);
+	atomic_store(&rt.suspending, 1);
 	for (;;) {
 		int n = list_tasks(now, RT_MAX_THREADS), fresh = 0;
 		if (n < 0)
@@ -192,11 +235,24 @@ int rt_suspend_all(void)
 			}
 		}
 		/* Wait for every signalled thread that still exists. */
-		for (;;) {
+		for (int rounds = 0;; rounds++) {
 			uint32_t got = atomic_load(&rt.nsuspended);
 			if ((int)got >= nsig)
 				break;
 			futex_wait(&rt.nsuspended, got, 20 * 1000 * 1000);
+			/* After 2 s, a thread that still blocks our signal (a glibc
+			 * helper thread that blocks everything) never will: give up
+			 * rather than hang the computation. */
+			if (rounds == 100 || rounds == 1500) {
+				int stuck = stuck_thread(signalled, nsig, rounds == 1500);
+				if (stuck) {
+					cocoon_error("thread %d %s", stuck, rounds == 1500 ?
+						     "does not stop for the checkpoint (30 s)" :
+						     "blocks the checkpoint signal (a glibc helper "
+						     "thread, e.g. of a SIGEV_THREAD timer?)");
+					return -EDEADLK;
+				}
+			}
 			int alive = list_tasks(now, RT_MAX_THREADS), gone = 0;
 			for (int i = 0; i < nsig; i++)
 				if (!contains(now, alive, signalled[i]))
@@ -220,6 +276,7 @@ int rt_suspend_all(void)
 
 void rt_resume_all(void)
 {
+	atomic_store(&rt.suspending, 0);
 	atomic_fetch_add(&rt.resume_seq, 1);
 	futex_wake(&rt.resume_seq);
 }

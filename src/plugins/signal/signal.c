@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The signal plugin: signal dispositions and interval timers.  Kept in
+ * The signal plugin: signal dispositions, interval timers and POSIX timers.  Kept in
  * process memory at checkpoint (so in the image) and given back to the
  * kernel at restart.  Per-thread blocked masks need nothing: each thread
  * returns from the suspend handler through sigreturn, which restores its
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "plugins/signal/timers.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
 
@@ -34,7 +35,7 @@ static int save(void)
 			rt_sys4(SYS_rt_sigaction, sig, NULL, &actions[sig], 8);
 	for (int w = 0; w < 3; w++)
 		rt_sys2(SYS_getitimer, w, &timers[w]);
-	return 0;
+	return timers_save();
 }
 
 static int restore(void)
@@ -52,7 +53,7 @@ static int restore(void)
 	for (int w = 0; w < 3; w++)
 		if (timers[w].it_value.tv_sec || timers[w].it_value.tv_usec)
 			rt_sys3(SYS_setitimer, w, &timers[w], NULL);
-	return 0;
+	return timers_restore();
 }
 
 static int signal_event(enum cocoon_event ev, void *arg)
