@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plugins/pid/pid.h"
 #include "runtime/rt.h"
 
 #define RESOLVED(name)                 \
@@ -29,15 +30,52 @@ static const sigset_t *strip(const sigset_t *set, sigset_t *copy)
 	return copy;
 }
 
+/* SA_SIGINFO handlers the program installed: they are called through
+ * siginfo_virtual, which shows them the sender's virtual pid. */
+static void (*user_handler[65])(int, siginfo_t *, void *);
+
+static void siginfo_virtual(int sig, siginfo_t *si, void *uc)
+{
+	void (*h)(int, siginfo_t *, void *) = user_handler[sig & 63];
+
+	/* Only where the union holds a sender's pid. */
+	if (si && (si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL ||
+		   si->si_code == SI_MESGQ || (sig == SIGCHLD && si->si_code > 0)))
+		si->si_pid = pid_to_virtual(si->si_pid);
+	if (h)
+		h(sig, si, uc);
+}
+
 RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	struct sigaction mine;
+	void (*prev)(int, siginfo_t *, void *);
+	int r;
+
 	RESOLVED(sigaction);
 	if (rt.active && sig == rt.sig) {
 		if (old)
 			memset(old, 0, sizeof(*old));
 		return 0; /* reserved by Cocoon: silently kept */
 	}
-	return real_sigaction(sig, act, old);
+	if (sig <= 0 || sig > 64)
+		return real_sigaction(sig, act, old);
+	prev = user_handler[sig];
+	if (act && (act->sa_flags & SA_SIGINFO) && act->sa_sigaction &&
+	    (void *)act->sa_sigaction != (void *)SIG_IGN) {
+		mine = *act;
+		mine.sa_sigaction = siginfo_virtual;
+		user_handler[sig] = act->sa_sigaction;
+		act = &mine;
+	}
+	r = real_sigaction(sig, act, old);
+	if (r != 0 && act == &mine)
+		user_handler[sig] = prev;
+	if (r == 0 && act && act != &mine)
+		user_handler[sig] = NULL;
+	if (r == 0 && old && old->sa_sigaction == siginfo_virtual)
+		old->sa_sigaction = prev;
+	return r;
 }
 
 RT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
