@@ -49,6 +49,13 @@ struct xfile {
 	int64_t pos;
 };
 
+struct xfifo {
+	uint64_t id;
+	const char *path;
+	const char *data;
+	uint64_t len;
+};
+
 struct xpty {
 	uint64_t id;
 	const struct fd_pty *saved;
@@ -64,6 +71,8 @@ struct tree {
 	int nptys;
 	struct xfile *files;
 	int nfiles, capfiles;
+	struct xfifo fifos[64];
+	int nfifos;
 	struct rst_table *table;
 	int table_fd;
 	const char *restorer;
@@ -87,6 +96,44 @@ static struct xpipe *find_pipe(struct tree *t, uint64_t id)
 	p->id = id;
 	p->std = -1;
 	return p;
+}
+
+/* A named pipe: held open by this command while the tree restores (so no
+ * open of it blocks), with the bytes a reader saw put back. */
+static int note_fifo(struct tree *t, const struct fd_rec *r, const char *strings,
+		     const char *data)
+{
+	for (int i = 0; i < t->nfifos; i++) {
+		if (t->fifos[i].id != r->pipe_id)
+			continue;
+		if (!t->fifos[i].len && r->data_len) {
+			t->fifos[i].data = data;
+			t->fifos[i].len = r->data_len;
+		}
+		return 0;
+	}
+	if (t->nfifos == (int)(sizeof(t->fifos) / sizeof(t->fifos[0])))
+		return -E2BIG;
+	t->fifos[t->nfifos++] = (struct xfifo){ r->pipe_id, strings + r->path_off, data,
+						r->data_len };
+	return 0;
+}
+
+static int open_fifos(struct tree *t, struct rst_pipe *out)
+{
+	for (int i = 0; i < t->nfifos; i++) {
+		struct xfifo *f = &t->fifos[i];
+		int fd = open(f->path, O_RDWR | O_NONBLOCK);
+		if (fd < 0) {
+			fprintf(stderr, "cocoon: restart: cannot reopen FIFO %s: %s\n", f->path,
+				strerror(errno));
+			return -errno;
+		}
+		if (f->len && write(fd, f->data, f->len) != (ssize_t)f->len)
+			return -EIO;
+		out[i] = (struct rst_pipe){ f->id, fd, -1 };
+	}
+	return 0;
 }
 
 /* A regular file description, counted once per process holding it. */
@@ -174,6 +221,13 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 			if (!known)
 				t->ptys[t->nptys++] = (struct xpty){ r->pipe_id,
 								     (const void *)(data + r->data_off) };
+			continue;
+		}
+		if (r->kind == FD_FIFO) {
+			int err = note_fifo(t, r, (const char *)(recs + sec->nrec),
+					    data + r->data_off);
+			if (err)
+				return err;
 			continue;
 		}
 		if (r->kind == FD_REG && r->pipe_id) {
@@ -282,7 +336,8 @@ static int make_ptys(struct tree *t, struct rst_pipe *out)
 
 static int make_table(struct tree *t)
 {
-	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys + shared_files(t));
+	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys + shared_files(t) +
+				   t->nfifos);
 	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj);
 	int fd = memfd_create("cocoon-restart", 0), err;
 
@@ -307,7 +362,9 @@ static int make_table(struct tree *t)
 	    (err = sockets_make(rst_table_pipes(t->table) + t->npipes)) ||
 	    (err = make_ptys(t, rst_table_pipes(t->table) + t->npipes + sockets_count())) ||
 	    (err = open_shared_files(t, rst_table_pipes(t->table) + t->npipes + sockets_count() +
-						t->nptys)))
+						t->nptys)) ||
+	    (err = open_fifos(t, rst_table_pipes(t->table) + t->npipes + sockets_count() +
+				     t->nptys + shared_files(t))))
 		return err;
 	t->table_fd = fd;
 	return 0;

@@ -236,6 +236,14 @@ static int classify(struct scan *s, uint32_t i)
 		r->pipe_id = FD_SOCK_ID(st->st_ino);
 		return add_blob(s, i, blob, (uint64_t)len);
 	}
+	if (S_ISFIFO(st->st_mode) && path[0] == '/') {
+		r->kind = FD_FIFO;
+		r->pipe_id = fd_file_id(st->st_dev, st->st_ino, -1, -1);
+		r->path_off = add_string(s, path);
+		if (!r->path_off)
+			return -ENOMEM;
+		return (r->flags & O_ACCMODE) != O_WRONLY ? peek_pipe(s, i) : 0;
+	}
 	int anon = fd_anon_kind(path);
 	if (anon) {
 		void *blob;
@@ -492,6 +500,12 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 			break;
 		}
 		err = move_to(open(path, open_flags), r->fd);
+		break;
+	case FD_FIFO:
+		/* The restart command holds the FIFO open: no open blocks. */
+		err = move_to(open(path, (r->flags & (O_ACCMODE | O_APPEND)) | O_NONBLOCK), r->fd);
+		if (!err)
+			fcntl(r->fd, F_SETFL, r->flags & (O_APPEND | O_NONBLOCK));
 		break;
 	case FD_PTY_MASTER:
 		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
