@@ -350,6 +350,7 @@ static int make_table(struct tree *t)
 		goto err_close;
 	t->table->magic = RST_TABLE_MAGIC;
 	t->table->nprocs = (uint32_t)(t->n + t->nzombies);
+	t->table->nimages = (uint32_t)t->n;
 	t->table->npipes = nobj;
 	for (int i = 0; i < t->n; i++) {
 		struct tree_node *n = &t->nodes[i];

@@ -53,8 +53,11 @@ struct rst_pipe {
 struct rst_table {
 	uint64_t magic;
 	uint32_t nprocs, npipes;
-	uint32_t ready; /* processes whose pid is filled in; a futex word */
-	uint32_t pad;
+	uint32_t ready;    /* processes whose pid is filled in; a futex word */
+	uint32_t nimages;  /* processes restored from an image (not zombies) */
+	uint32_t restored; /* of those, how many are back; a futex word: none
+			    * runs its program before all are */
+	uint32_t failed;   /* set (and restored woken) when one cannot come back */
 	/* then struct rst_proc[nprocs], struct rst_pipe[npipes] */
 };
 

@@ -7,7 +7,10 @@
 #ifndef RT_REAL_H
 #define RT_REAL_H
 
+#include <dirent.h>
 #include <poll.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -16,6 +19,17 @@
 
 #define REAL_LIST(X)                                                                        \
 	X(pid_t, fork, (void))                                                              \
+	X(int, open, (const char *, int, ...))                                              \
+	X(int, open64, (const char *, int, ...))                                            \
+	X(int, openat, (int, const char *, int, ...))                                       \
+	X(int, openat64, (int, const char *, int, ...))                                     \
+	X(FILE *, fopen, (const char *, const char *))                                      \
+	X(FILE *, fopen64, (const char *, const char *))                                    \
+	X(DIR *, opendir, (const char *))                                                   \
+	X(ssize_t, readlink, (const char *, char *, size_t))                                \
+	X(int, access, (const char *, int))                                                 \
+	X(int, stat, (const char *, struct stat *))                                         \
+	X(int, lstat, (const char *, struct stat *))                                        \
 	X(pid_t, getpid, (void))                                                            \
 	X(pid_t, getppid, (void))                                                           \
 	X(pid_t, gettid, (void))                                                            \

@@ -170,6 +170,32 @@ bad:
 	return -EINVAL;
 }
 
+/* Wait until every process of the tree has restored its state, so none
+ * runs its program while a peer it may signal or read is still coming. */
+static int all_restored(void)
+{
+	struct rst_table *t = rt.rtable;
+
+	if (!t)
+		return 0;
+	__atomic_add_fetch(&t->restored, 1, __ATOMIC_RELEASE);
+	rt_sys3(SYS_futex, &t->restored, FUTEX_WAKE, 0x7fffffff);
+	for (int waited = 0; __atomic_load_n(&t->restored, __ATOMIC_ACQUIRE) < t->nimages; waited++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		uint32_t seen = __atomic_load_n(&t->restored, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&t->failed, __ATOMIC_ACQUIRE)) {
+			cocoon_error("another process of the computation could not be restored");
+			return -ECANCELED;
+		}
+		if (waited > 6000) {
+			cocoon_error("only %u of %u processes were restored", seen, t->nimages);
+			return -ETIMEDOUT;
+		}
+		rt_sys4(SYS_futex, &t->restored, FUTEX_WAIT, seen, &ts);
+	}
+	return 0;
+}
+
 static void unload_table(void)
 {
 	struct rst_table *t = rt.rtable;
@@ -210,6 +236,13 @@ int rt_restart_finish(void)
 		err = load_table(rt.rargs.table_fd);
 	if (!err)
 		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
+	if (!err)
+		err = all_restored();
+	if (err && rt.rtable) {
+		__atomic_store_n(&rt.rtable->failed, 1, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&rt.rtable->restored, 1, __ATOMIC_RELEASE);
+		rt_sys3(SYS_futex, &rt.rtable->restored, FUTEX_WAKE, 0x7fffffff);
+	}
 	unload_table();
 	close(rt.restart_image_fd);
 	rt.restart_image_fd = -1;

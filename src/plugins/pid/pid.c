@@ -93,7 +93,10 @@ static int pid_restart(void)
 /* Read a small /proc file into buf; returns its length or -1. */
 static int read_small(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Real pids in the path: past the /proc/VPID translation of open(). */
+	if (!real_open)
+		rt_real_resolve();
+	int fd = real_open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
