@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 
 #define REAL_LIST(X)                                                                        \
 	X(pid_t, fork, (void))                                                              \
+	X(int, inotify_add_watch, (int, const char *, uint32_t))                            \
 	X(int, open, (const char *, int, ...))                                              \
 	X(int, open64, (const char *, int, ...))                                            \
 	X(int, openat, (int, const char *, int, ...))                                       \

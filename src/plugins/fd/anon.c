@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fd plugin's anon-inode fds: eventfd, timerfd, signalfd and epoll.
+ * The fd plugin's anon-inode fds: eventfd, timerfd, signalfd and epoll
+ * (and inotify, whose watches inotify.c describes).
  * Their state is read from /proc/self/fdinfo (and timerfd_gettime) at
  * checkpoint and set again on a new object at restart: counters, masks,
  * timers (relative, so time spent dead does not fire them) and epoll
@@ -23,6 +24,7 @@
 #endif
 
 #include "plugins/fd/anon.h"
+#include "plugins/fd/inotify.h"
 #include "runtime/rt.h"
 
 int fd_anon_kind(const char *link)
@@ -35,6 +37,8 @@ int fd_anon_kind(const char *link)
 		return FD_SIGNALFD;
 	if (strcmp(link, "anon_inode:[eventpoll]") == 0)
 		return FD_EPOLL;
+	if (strcmp(link, "anon_inode:inotify") == 0)
+		return FD_INOTIFY;
 	return 0;
 }
 
@@ -76,6 +80,8 @@ long fd_anon_save(int fd, int kind, void **blob)
 
 	if (!info)
 		return -EIO;
+	if (kind == FD_INOTIFY)
+		return fd_inotify_save(fd, info, blob);
 	if (kind == FD_EPOLL) {
 		uint32_t n = 0;
 		for (const char *p = info; (p = strstr(p, "tfd:")); p++)
@@ -125,6 +131,8 @@ int fd_anon_create(int kind, int flags, const void *blob, uint64_t len)
 	const struct fd_anon *a = blob;
 	int nonblock = flags & O_NONBLOCK, fd = -1;
 
+	if (kind == FD_INOTIFY)
+		return fd_inotify_create(flags, blob, len);
 	if (len < sizeof(*a))
 		return -EINVAL;
 	switch (kind) {

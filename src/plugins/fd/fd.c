@@ -537,6 +537,7 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 	case FD_TIMERFD:
 	case FD_SIGNALFD:
 	case FD_EPOLL:
+	case FD_INOTIFY:
 		tmp = fd_anon_create((int)r->kind, r->flags, rs->data + r->data_off, r->data_len);
 		err = tmp < 0 ? tmp : move_to(tmp, r->fd);
 		break;

@@ -31,6 +31,7 @@ enum fd_kind {
 			 * fd_sock (pipe_id = FD_SOCK_ID(inode)) */
 	FD_PTY_MASTER = 16, /* pty.c: the restart command makes a new pty from
 			     * struct fd_pty (pipe_id = FD_PTY_ID(index)) */
+	FD_INOTIFY = 18, /* inotify.c: watches re-added by path, same wds */
 	FD_FIFO = 17,   /* named pipe, reopened by path; the restart command holds
 			 * it open meanwhile and puts back the bytes a reader saw */
 };
