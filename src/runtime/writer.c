@@ -223,6 +223,11 @@ static int save_region(struct writer *w, const struct rt_vma *v)
 		r->flags |= IMG_R_STACK | IMG_R_GROWSDOWN;
 	else if (strcmp(v->path, "[heap]") == 0)
 		r->flags |= IMG_R_HEAP;
+	if (strncmp(v->path, "/SYSV", 5) == 0) {
+		cocoon_error("System V shared memory (key 0x%.8s) attached at %lx cannot be "
+			     "checkpointed yet", v->path + 5, (unsigned long)v->start);
+		return -ENOTSUP;
+	}
 	if (v->path[0] == '/' && !ends_with(v->path, " (deleted)")) {
 		struct stat st;
 		if (v->shared && strncmp(v->path, "/dev/", 5) == 0) {

@@ -15,6 +15,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#define MQUEUE_MAGIC 0x19800202
 #include <unistd.h>
 
 #include "plugins/fd/anon.h"
@@ -198,6 +201,12 @@ static int classify(struct scan *s, uint32_t i)
 		return 0;
 	}
 	if (S_ISREG(st->st_mode)) {
+		struct statfs fs;
+		if (fstatfs(r->fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) {
+			cocoon_error("fd %d (POSIX message queue %s) cannot be checkpointed yet",
+				     r->fd, path);
+			return -ENOTSUP;
+		}
 		if (strncmp(path, "/memfd:", 7) == 0) {
 			r->kind = FD_MEMFD;
 		} else if (st->st_nlink == 0) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "plugins/signal/sysv.h"
 #include "plugins/signal/timers.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
@@ -65,8 +66,10 @@ static int signal_event(enum cocoon_event ev, void *arg)
 		nshared = rt_signals_take(shared_pending, 64);
 		return 0;
 	}
-	if (ev == COCOON_EV_PRECHECKPOINT)
-		return save();
+	if (ev == COCOON_EV_PRECHECKPOINT) {
+		int err = sysv_check();
+		return err ? err : save();
+	}
 	if (ev == COCOON_EV_RESTART) {
 		int err = restore();
 		if (!err)

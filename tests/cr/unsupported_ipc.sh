@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# IPC Cocoon cannot save yet fails the checkpoint, with one line naming it,
+# instead of writing an image that would come back without it: System V
+# shared memory, semaphores and message queues, POSIX message queues.  The
+# program runs on unharmed.
+# Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
+set -u
+T=$TMPDIR/unsupported_ipc
+mkdir -p "$T"
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+
+# try KIND MESSAGE: the program makes one KIND object, the checkpoint must
+# fail with MESSAGE, then the program must still end well.
+try() {
+	rm -f "$T/ready" "$T/done"
+	"$COCOON" launch --ckpt-dir "$T/ckpt-$1" -- python3 -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+kind, d = sys.argv[1], sys.argv[2]
+IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
+if kind == "shm":
+    libc.shmat.restype = ctypes.c_void_p
+    sid = libc.shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600)
+    addr = libc.shmat(sid, None, 0)
+    assert sid >= 0 and addr not in (None, ctypes.c_void_p(-1).value)
+    libc.shmctl(sid, IPC_RMID, None)
+elif kind == "sem":
+    sid = libc.semget(IPC_PRIVATE, 1, IPC_CREAT | 0o600)
+    assert sid >= 0
+elif kind == "msg":
+    sid = libc.msgget(IPC_PRIVATE, IPC_CREAT | 0o600)
+    assert sid >= 0
+else:
+    rt = ctypes.CDLL("librt.so.1")
+    name = ("/cocoon-test-%d" % os.getpid()).encode()
+    q = rt.mq_open(name, os.O_CREAT | os.O_RDWR, 0o600, None)
+    assert q >= 0
+    rt.mq_unlink(name)
+open(d + "/ready", "w").close()
+while not os.path.exists(d + "/done"):
+    time.sleep(0.01)
+if kind == "sem":
+    libc.semctl(sid, 0, IPC_RMID)
+if kind == "msg":
+    libc.msgctl(sid, IPC_RMID, None)
+print("PASS")
+' "$1" "$T" >"$T/prog.out" 2>"$T/prog.err" </dev/null &
+	pid=$!
+	n=0
+	while [ ! -e "$T/ready" ]; do
+		n=$((n + 1))
+		[ $n -gt 200 ] && fail "$1: program never ready: $(cat "$T/prog.err")"
+		sleep 0.1
+	done
+	"$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err"
+	rc=$?
+	[ $rc -ne 0 ] || fail "$1: the checkpoint succeeded"
+	[ $rc -lt 128 ] || fail "$1: checkpoint died of signal $((rc - 128))"
+	[ "$(wc -l <"$T/ckpt.err")" -eq 1 ] && grep -q "$2" "$T/ckpt.err" ||
+		fail "$1: want one line about '$2', got: $(cat "$T/ckpt.err")"
+	echo "ok $1: $(cat "$T/ckpt.err")"
+	touch "$T/done"
+	wait $pid
+	rc=$?
+	pid=
+	[ $rc -eq 0 ] && grep -qx PASS "$T/prog.out" || fail "$1: program: rc $rc, $(cat "$T/prog.err")"
+}
+
+try shm "System V shared memory"
+try sem "System V semaphores"
+try msg "System V message queues"
+try mq "POSIX message queue"
+echo PASS
