@@ -75,7 +75,7 @@ $(RESTORER): $(RST_OBJ)
 	$(CC) -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-z,norelro \
 		-Wl,-Ttext-segment=$(RESTORER_ADDR) -Wl,-z,noexecstack -o $@ $^ -lgcc
 
-$(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(wildcard src/common/*.h)
+$(B)/tests/unit/%: tests/unit/%.c $(COMMON_SRC) $(wildcard src/common/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(COMMON_SRC)
 

@@ -5,28 +5,12 @@
 # stderr, and leave no process behind.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/bad_images
 mkdir -p "$T"
 pids=
 trap 'kill -9 $pids 2>/dev/null' EXIT
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-# wait_for COMMAND SECONDS: poll every 0.1 s.
-wait_for() {
-	n=0
-	while ! eval "$1"; do
-		n=$((n + 1))
-		[ $n -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
-
-# one_error CASE FILE: FILE holds exactly one line and it starts with "cocoon:".
-one_error() {
-	[ "$(wc -l <"$2")" -eq 1 ] && [ "$(head -c 7 "$2")" = "cocoon:" ] ||
-		fail "$1: want one 'cocoon:' line on stderr, got: $(head -c 600 "$2")"
-}
 
 # flip FILE OFFSET: invert one byte in place.
 flip() {

@@ -7,11 +7,12 @@
 # does not disturb other tests.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/changed_library
 mkdir -p "$T/tree"
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 top=$(cd "$(dirname "$COCOON")/.." && pwd)
 cp -r "$top/bin" "$top/lib" "$T/tree/"
@@ -20,12 +21,7 @@ C=$T/tree/bin/cocoon
 CRTEST_READY=$T/ready CRTEST_DIR=$T "$C" launch --ckpt-dir "$T/ckpt" -- \
 	"$TESTPROG_DIR/threads_running" >"$T/launch.out" 2>&1 </dev/null &
 pid=$!
-n=0
-while [ ! -e "$T/ready" ]; do
-	n=$((n + 1))
-	[ $n -gt 200 ] && fail "program never ready: $(cat "$T/launch.out")"
-	sleep 0.1
-done
+wait_for "[ -e '$T/ready' ]" 20 || fail "program never ready: $(cat "$T/launch.out")"
 "$C" checkpoint >"$T/ckpt.out" 2>&1 || fail "checkpoint: $(cat "$T/ckpt.out")"
 "$C" inspect "$T"/ckpt/gen-000001/*.img | grep -q "libcocoon.so.*need-file" ||
 	{ echo "SKIP: the runtime library was fully resident, nothing to refuse"; exit 77; }

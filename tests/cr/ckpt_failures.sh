@@ -9,27 +9,13 @@
 #     restarting from it works.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD, COCOON_COORD2.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/ckpt_failures
 mkdir -p "$T"
 pids=
 trap 'kill -9 $pids 2>/dev/null' EXIT
 PROG=$TESTPROG_DIR/heap_brk
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-wait_for() {
-	n=0
-	while ! eval "$1"; do
-		n=$((n + 1))
-		[ $n -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
-
-one_error() {
-	[ "$(wc -l <"$2")" -eq 1 ] && [ "$(head -c 7 "$2")" = "cocoon:" ] ||
-		fail "$1: want one 'cocoon:' line on stderr, got: $(head -c 600 "$2")"
-}
 
 # checkpoint_ok WANT_GEN
 checkpoint_ok() {

@@ -4,21 +4,12 @@
 # 4 checkpoints exactly the last 2 complete generations remain.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/image_perms
 mkdir -p "$T"
 pids=
 trap 'kill -9 $pids 2>/dev/null' EXIT
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-wait_for() {
-	n=0
-	while ! eval "$1"; do
-		n=$((n + 1))
-		[ $n -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
 
 mode_is() {
 	m=$(stat -c %a "$1") || fail "stat $1"

@@ -4,10 +4,10 @@
 # with one "cocoon:" line, and none of them starts a coordinator.
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD (a free port).
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/no_coordinator
 mkdir -p "$T"
-
-fail() { echo "FAIL: $*"; exit 1; }
 
 n=0
 for args in "checkpoint" "status" "status --json" "kill" "checkpoint"; do
@@ -19,8 +19,7 @@ for args in "checkpoint" "status" "status --json" "kill" "checkpoint"; do
 	[ $rc -ne 124 ] || fail "cocoon $args hung"
 	[ $rc -ne 0 ] || fail "cocoon $args succeeded with no coordinator"
 	[ $rc -lt 128 ] || fail "cocoon $args died of signal $((rc - 128))"
-	[ "$(wc -l <"$T/$n.err")" -eq 1 ] && [ "$(head -c 7 "$T/$n.err")" = "cocoon:" ] ||
-		fail "cocoon $args: want one 'cocoon:' line on stderr, got: $(head -c 600 "$T/$n.err")"
+	one_error "cocoon $args" "$T/$n.err"
 	sleep 0.2
 	if grep -qs "CRTEST_MARK=$mark" /proc/[0-9]*/environ; then
 		fail "cocoon $args left a process running (a coordinator?)"

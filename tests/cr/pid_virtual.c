@@ -15,9 +15,6 @@
 static atomic_int got[NSIG];
 static atomic_int last_tid[NSIG];
 static pid_t thread_tid;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int phase;
 
 static void handler(int sig)
 {
@@ -25,34 +22,18 @@ static void handler(int sig)
 	atomic_fetch_add(&got[sig], 1);
 }
 
-static void set_phase(int p)
-{
-	pthread_mutex_lock(&lock);
-	phase = p;
-	pthread_cond_broadcast(&cond);
-	pthread_mutex_unlock(&lock);
-}
-
-static void wait_phase(int p)
-{
-	pthread_mutex_lock(&lock);
-	while (phase < p)
-		pthread_cond_wait(&cond, &lock);
-	pthread_mutex_unlock(&lock);
-}
-
 static void *thread_main(void *arg)
 {
 	thread_tid = gettid();
-	set_phase(1);
-	wait_phase(2);
+	test_set_phase(1);
+	test_wait_phase(2);
 	if (gettid() != thread_tid || syscall(SYS_gettid) != thread_tid)
 		test_fail("thread: gettid %d, was %d", gettid(), thread_tid);
 	/* Signal the main thread by its tid from here. */
 	if (syscall(SYS_tgkill, getpid(), getpid(), SIGWINCH))
 		test_fail("tgkill(main) failed");
-	set_phase(3);
-	wait_phase(4);
+	test_set_phase(3);
+	test_wait_phase(4);
 	return NULL;
 }
 
@@ -80,7 +61,7 @@ int main(int argc, char **argv)
 	pid_t pid = getpid(), ppid = getppid(), tid = gettid();
 	test_assert(pid == tid && syscall(SYS_getpid) == pid && syscall(SYS_gettid) == tid);
 	test_thread_create(&t, thread_main, NULL);
-	wait_phase(1);
+	test_wait_phase(1);
 
 	test_ready();
 	test_wait_done();
@@ -96,12 +77,12 @@ int main(int argc, char **argv)
 	expect(SIGUSR1, 1, 0, "kill(getpid())");
 	test_assert(tgkill(getpid(), gettid(), SIGUSR2) == 0);
 	expect(SIGUSR2, 1, tid, "tgkill(getpid(), gettid())");
-	set_phase(2);
-	wait_phase(3);
+	test_set_phase(2);
+	test_wait_phase(3);
 	expect(SIGWINCH, 1, tid, "tgkill(main) from a thread");
 	test_assert(pthread_kill(t, SIGURG) == 0);
 	expect(SIGURG, 1, thread_tid, "pthread_kill(thread)");
-	set_phase(4);
+	test_set_phase(4);
 	test_thread_join(t, 10);
 	test_pass();
 }

@@ -19,9 +19,7 @@ static atomic_int got[NSIG];
 static atomic_int code[NSIG];
 static atomic_int on_alt;
 static char *alt_stack;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int phase; /* 1: alt thread set up; 2: test now; 3: alt thread done */
+/* Phases (test_set_phase): 1: alt thread set up; 2: test now; 3: alt thread done. */
 
 static void handler(int sig, siginfo_t *si, void *uc)
 {
@@ -61,29 +59,13 @@ static void check_action(int sig, int flags)
 		test_fail("signal %d: sa_mask changed", sig);
 }
 
-static void set_phase(int p)
-{
-	pthread_mutex_lock(&lock);
-	phase = p;
-	pthread_cond_broadcast(&cond);
-	pthread_mutex_unlock(&lock);
-}
-
-static void wait_phase(int p)
-{
-	pthread_mutex_lock(&lock);
-	while (phase < p)
-		pthread_cond_wait(&cond, &lock);
-	pthread_mutex_unlock(&lock);
-}
-
 static void *alt_thread(void *arg)
 {
 	stack_t ss = { .ss_sp = alt_stack, .ss_size = ALT_SIZE, .ss_flags = 0 }, cur;
 
 	test_assert(sigaltstack(&ss, NULL) == 0);
-	set_phase(1);
-	wait_phase(2);
+	test_set_phase(1);
+	test_wait_phase(2);
 	test_assert(sigaltstack(NULL, &cur) == 0);
 	if (cur.ss_sp != alt_stack || cur.ss_size != ALT_SIZE || (cur.ss_flags & SS_DISABLE))
 		test_fail("sigaltstack changed: sp %p size %zu flags %#x", cur.ss_sp,
@@ -93,7 +75,7 @@ static void *alt_thread(void *arg)
 		test_fail("SIGUSR1 handler did not run");
 	if (!atomic_load(&on_alt))
 		test_fail("SIGUSR1 handler did not run on the alternate stack");
-	set_phase(3);
+	test_set_phase(3);
 	return NULL;
 }
 
@@ -108,7 +90,7 @@ int main(int argc, char **argv)
 	install(SIGUSR2, 0);
 	test_assert(signal(SIGHUP, SIG_IGN) != SIG_ERR);
 	test_thread_create(&t, alt_thread, NULL);
-	wait_phase(1);
+	test_wait_phase(1);
 
 	test_ready();
 	test_wait_done();
@@ -121,8 +103,8 @@ int main(int argc, char **argv)
 		test_fail("SIGHUP is no longer ignored");
 	test_assert(raise(SIGHUP) == 0);
 
-	set_phase(2);
-	wait_phase(3);
+	test_set_phase(2);
+	test_wait_phase(3);
 	test_thread_join(t, 10);
 
 	test_assert(raise(SIGUSR2) == 0);

@@ -13,9 +13,6 @@
 
 static atomic_int got_usr1, got_usr2, usr2_value, rt_count;
 static int rt_values[4];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int phase;
 
 static void handler(int sig, siginfo_t *si, void *uc)
 {
@@ -31,22 +28,6 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-static void set_phase(int p)
-{
-	pthread_mutex_lock(&lock);
-	phase = p;
-	pthread_cond_broadcast(&cond);
-	pthread_mutex_unlock(&lock);
-}
-
-static void wait_phase(int p)
-{
-	pthread_mutex_lock(&lock);
-	while (phase < p)
-		pthread_cond_wait(&cond, &lock);
-	pthread_mutex_unlock(&lock);
-}
-
 static void *thread_main(void *arg)
 {
 	sigset_t s;
@@ -54,8 +35,8 @@ static void *thread_main(void *arg)
 	sigemptyset(&s);
 	sigaddset(&s, SIGUSR1);
 	test_assert(pthread_sigmask(SIG_BLOCK, &s, NULL) == 0);
-	set_phase(1);
-	wait_phase(2);
+	test_set_phase(1);
+	test_wait_phase(2);
 	test_assert(sigpending(&s) == 0);
 	if (!sigismember(&s, SIGUSR1))
 		test_fail("thread: SIGUSR1 no longer pending");
@@ -87,7 +68,7 @@ int main(int argc, char **argv)
 	sigaddset(&block, rt);
 	test_assert(pthread_sigmask(SIG_BLOCK, &block, NULL) == 0);
 	test_thread_create(&t, thread_main, NULL);
-	wait_phase(1);
+	test_wait_phase(1);
 	test_assert(pthread_kill(t, SIGUSR1) == 0);
 	test_assert(sigqueue(getpid(), SIGUSR2, (union sigval){ .sival_int = 42 }) == 0);
 	test_assert(sigqueue(getpid(), rt, (union sigval){ .sival_int = 1 }) == 0);
@@ -102,7 +83,7 @@ int main(int argc, char **argv)
 			  sigismember(&pend, SIGUSR2), sigismember(&pend, rt));
 	if (sigismember(&pend, SIGUSR1))
 		test_fail("SIGUSR1 pending on the main thread, was sent to another");
-	set_phase(2);
+	test_set_phase(2);
 	test_thread_join(t, 10);
 	test_assert(pthread_sigmask(SIG_UNBLOCK, &block, NULL) == 0);
 	if (atomic_load(&got_usr2) != 1 || atomic_load(&usr2_value) != 42)

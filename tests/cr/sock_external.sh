@@ -9,12 +9,11 @@
 # not another error), and a new connection to the server must echo.
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/sock_external
 D=$T/ckpt
-rm -rf "$T" && mkdir -p "$T" || {
-	echo "FAIL: cannot create $T"
-	exit 1
-}
+rm -rf "$T" && mkdir -p "$T" || fail "cannot create $T"
 server= prog=
 cleanup() {
 	[ -n "$prog" ] && kill -9 $prog 2>/dev/null
@@ -24,25 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-command -v python3 >/dev/null || {
-	echo "SKIP: python3 is not installed"
-	exit 77
-}
-
-# wait_for COND SECS
-wait_for() {
-	n=0
-	while ! eval "$1"; do
-		n=$((n + 1))
-		[ $n -gt $(($2 * 20)) ] && return 1
-		sleep 0.05
-	done
-}
+need python3
 
 # The server: echoes every connection, one thread each; its port in $T/port.
 python3 -c '

@@ -7,12 +7,13 @@
 # through, a checkpoint works again.
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/stuck_thread
 mkdir -p "$T"
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+need python3
 
 # The thread blocks every signal with the raw system call (the libc calls
 # would not let it block Cocoon's), until the file "release" appears.
@@ -37,12 +38,7 @@ t.join()
 print("PASS")
 ' "$T" >"$T/prog.out" 2>"$T/prog.err" </dev/null &
 pid=$!
-n=0
-while [ ! -e "$T/blocked" ]; do
-	n=$((n + 1))
-	[ $n -gt 200 ] && fail "program never ready: $(cat "$T/prog.err")"
-	sleep 0.1
-done
+wait_for "[ -e '$T/blocked' ]" 20 || fail "program never ready: $(cat "$T/prog.err")"
 
 start=$(date +%s)
 timeout 30 "$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err"
@@ -57,12 +53,7 @@ echo "ok: $(cat "$T/ckpt.err")"
 kill -0 $pid 2>/dev/null || fail "the program died with the failed checkpoint"
 
 touch "$T/release"
-n=0
-while [ ! -e "$T/unblocked" ]; do
-	n=$((n + 1))
-	[ $n -gt 100 ] && fail "the thread never unblocked"
-	sleep 0.1
-done
+wait_for "[ -e '$T/unblocked' ]" 10 || fail "the thread never unblocked"
 "$COCOON" checkpoint >"$T/ckpt2.out" 2>"$T/ckpt2.err" || fail "checkpoint after unblocking: $(cat "$T/ckpt2.err")"
 touch "$T/done"
 wait $pid

@@ -6,23 +6,15 @@
 # (which checks fds 0-2 are terminals again) must come out of the second one.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/tty_stdio
 D=$T/ckpt
 mkdir -p "$T"
 pids=
 trap 'kill -9 $pids 2>/dev/null' EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-command -v script >/dev/null || { echo "SKIP: script(1) is not installed"; exit 77; }
-
-wait_for() {
-	n=0
-	while ! eval "$1"; do
-		n=$((n + 1))
-		[ $n -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
-}
+need script "script(1)"
 
 # The pid of the process the coordinator knows as running.
 running_pid() {

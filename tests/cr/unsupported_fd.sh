@@ -5,15 +5,15 @@
 # written, and the program keeps running unharmed.
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
 set -u
+# shellcheck source=SCRIPTDIR/../scenario/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/unsupported_fd
 D=$T/ckpt
 mkdir -p "$T"
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
-
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+need python3
 
 # The program: a netlink socket held open next to a socketpair, a ready
 # file, then it waits for SIGTERM and proves the socketpair still works.
@@ -30,12 +30,7 @@ a.sendall(b"ping")
 print("PASS" if b.recv(4) == b"ping" else "FAIL: socket broken")
 ' "$T/ready" >"$T/prog.out" 2>"$T/prog.err" </dev/null &
 pid=$!
-n=0
-while [ ! -e "$T/ready" ]; do
-	n=$((n + 1))
-	[ $n -gt 200 ] && fail "program never ready: $(cat "$T/prog.err")"
-	sleep 0.1
-done
+wait_for "[ -e '$T/ready' ]" 20 || fail "program never ready: $(cat "$T/prog.err")"
 
 "$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err"
 rc=$?

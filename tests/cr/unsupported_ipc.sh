@@ -6,12 +6,12 @@
 # program runs on unharmed.
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
 set -u
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 T=$TMPDIR/unsupported_ipc
 mkdir -p "$T"
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+need python3
 
 # try KIND MESSAGE: the program makes one KIND object, the checkpoint must
 # fail with MESSAGE, then the program must still end well.
@@ -50,12 +50,7 @@ if kind == "msg":
 print("PASS")
 ' "$1" "$T" >"$T/prog.out" 2>"$T/prog.err" </dev/null &
 	pid=$!
-	n=0
-	while [ ! -e "$T/ready" ]; do
-		n=$((n + 1))
-		[ $n -gt 200 ] && fail "$1: program never ready: $(cat "$T/prog.err")"
-		sleep 0.1
-	done
+	wait_for "[ -e '$T/ready' ]" 20 || fail "$1: program never ready: $(cat "$T/prog.err")"
 	"$COCOON" checkpoint >"$T/ckpt.out" 2>"$T/ckpt.err"
 	rc=$?
 	[ $rc -ne 0 ] || fail "$1: the checkpoint succeeded"

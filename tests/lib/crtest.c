@@ -268,3 +268,23 @@ int test_check_fill(const void *buf, size_t len, uint64_t seed)
 			return -1;
 	return 0;
 }
+
+static pthread_mutex_t phase_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t phase_cond = PTHREAD_COND_INITIALIZER;
+static int phase;
+
+void test_set_phase(int p)
+{
+	pthread_mutex_lock(&phase_lock);
+	phase = p;
+	pthread_cond_broadcast(&phase_cond);
+	pthread_mutex_unlock(&phase_lock);
+}
+
+void test_wait_phase(int p)
+{
+	pthread_mutex_lock(&phase_lock);
+	while (phase < p)
+		pthread_cond_wait(&phase_cond, &phase_lock);
+	pthread_mutex_unlock(&phase_lock);
+}

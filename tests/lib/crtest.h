@@ -56,4 +56,9 @@ int test_check_fill(const void *buf, size_t len, uint64_t seed);
 			test_fail("%s:%d: %s", __FILE__, __LINE__, #cond);                 \
 	} while (0)
 
+/* A phase number the program's threads share, 0 at the start: test_set_phase()
+ * sets it and wakes every waiter; test_wait_phase() returns once it is >= p. */
+void test_set_phase(int p);
+void test_wait_phase(int p);
+
 #endif

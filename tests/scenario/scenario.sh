@@ -14,6 +14,8 @@
 # then sources this file and calls run_scenario, which prints PASS or fails.
 # NATIVE=1 runs the computation without cocoon (validates the test).
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
+# shellcheck source=SCRIPTDIR/common.sh
+. "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 NATIVE=${NATIVE:-0}
 D=$T/ckpt
 pids=   # the roots started here (launch, restarts); cleanup kills their trees
@@ -21,14 +23,11 @@ passed=0
 START=$(date +%s)
 LIMIT=40 # seconds for the whole script: no wait goes past it
 
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
 log() { echo "$(($(date +%s) - START))s $*"; }
 coc() { timeout 15 "$COCOON" "$@"; }
 
-# wait_for COND SECS: poll COND every 0.05 s; false after SECS or past LIMIT.
+# wait_for COND SECS: poll COND every 0.05 s; false after SECS or past LIMIT
+# (this replaces common.sh's wait_for: no wait may run past LIMIT here).
 wait_for() {
 	n=0
 	while ! eval "$1"; do

@@ -8,6 +8,7 @@
  * `cocoon inspect OUT` by hand.
  */
 #include "common/image.h"
+#include "check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,17 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,   \
-				__LINE__, #cond);                                \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
 
 /*
  * The test image: header, 3 + 2 stored pages, two plugin sections each on
@@ -475,10 +465,5 @@ int main(int argc, char **argv)
 		}
 	}
 	free(good.buf);
-	if (failures) {
-		fprintf(stderr, "image: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("image: ok\n");
-	return 0;
+	return check_report("image");
 }

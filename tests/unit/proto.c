@@ -6,33 +6,13 @@
  * failed check and exits 1 if any failed.
  */
 #include "common/proto.h"
+#include "check.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,   \
-				__LINE__, #cond);                                \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
-
-#define CHECK_STR(got, want)                                                     \
-	do {                                                                     \
-		const char *g_ = (got), *w_ = (want);                            \
-		if (!g_ || strcmp(g_, w_) != 0) {                                \
-			fprintf(stderr, "%s:%d: %s is \"%s\", want \"%s\"\n",    \
-				__FILE__, __LINE__, #got, g_ ? g_ : "(null)", w_); \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
 
 static const char *const values[] = {
 	"plain",
@@ -337,10 +317,5 @@ int main(void)
 	test_take_line();
 	test_pipe();
 	test_addr();
-	if (failures) {
-		fprintf(stderr, "proto: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("proto: ok\n");
-	return 0;
+	return check_report("proto");
 }

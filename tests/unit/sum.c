@@ -6,21 +6,11 @@
  * Plain main(); prints each failed check and exits 1 if any failed.
  */
 #include "common/image.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,   \
-				__LINE__, #cond);                                \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
 
 #define BUF_LEN 9000
 
@@ -272,10 +262,5 @@ int main(void)
 	test_different();
 	test_known();
 	test_reference();
-	if (failures) {
-		fprintf(stderr, "sum: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("sum: ok\n");
-	return 0;
+	return check_report("sum");
 }

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Helpers shared by the scripts in tests/cr (and scenario.sh), which source it:
+#   . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
+# Plain POSIX sh; defines functions only.
+
+# fail MESSAGE...: print "FAIL: MESSAGE" and end the script with status 1.
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# need COMMAND [WHAT]: end the script as skipped (77) when COMMAND is not
+# installed; WHAT names it in the message (default: COMMAND).
+need() {
+	command -v "$1" >/dev/null || {
+		echo "SKIP: ${2:-$1} is not installed"
+		exit 77
+	}
+}
+
+# wait_for COND SECS: evaluate COND every 0.1 s until it holds (true), or
+# false once SECS seconds have passed.
+wait_for() {
+	n=0
+	while ! eval "$1"; do
+		n=$((n + 1))
+		[ $n -gt $(($2 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
+# one_error CASE FILE: FILE holds exactly one line and it starts with "cocoon:".
+one_error() {
+	[ "$(wc -l <"$2")" -eq 1 ] && [ "$(head -c 7 "$2")" = "cocoon:" ] ||
+		fail "$1: want one 'cocoon:' line on stderr, got: $(head -c 600 "$2")"
+}
