@@ -152,8 +152,8 @@ static void print_header(const struct inspect *in)
 	print_str(h->hostname, sizeof(h->hostname));
 	printf("\n%-12s", "program");
 	print_str(h->progname, sizeof(h->progname));
-	printf("\n%-12svpid %" PRId32 ", pid %" PRId32 ", vppid %" PRId32 "\n", "process",
-	       h->vpid, h->real_pid, h->vppid);
+	printf("\n%-12svpid %" PRId32 ", pid %" PRId32 ", vppid %" PRId32 ", pgid %" PRId32
+	       ", sid %" PRId32 "\n", "process", h->vpid, h->real_pid, h->vppid, h->vpgid, h->vsid);
 	print_time(h->time_ns);
 	printf("%-12s%s (%" PRIu64 " bytes), metadata %" PRIu64 " bytes at 0x%" PRIx64 "\n",
 	       "file size", human(sz, sizeof(sz), h->file_size), h->file_size, h->meta_len,
