@@ -172,7 +172,8 @@ static int open_shared_files(struct tree *t, struct rst_pipe *out)
 		struct xfile *f = &t->files[i];
 		if (f->holders < 2)
 			continue;
-		int fd = open(f->path, f->flags & (O_ACCMODE | O_APPEND));
+		int fd = open(f->path, f->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC |
+						   O_DSYNC | O_NOFOLLOW | O_NOATIME | O_DIRECT));
 		if (fd < 0) {
 			fprintf(stderr, "cocoon: restart: cannot reopen %s: %s\n", f->path,
 				strerror(errno));

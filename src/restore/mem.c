@@ -242,7 +242,7 @@ static int open_backing(const struct img_region *r, const char *path)
 {
 	int shared = !(r->flags & IMG_R_PRIVATE);
 	int need = (r->flags & IMG_R_NEED_FILE) || shared;
-	int writable = shared && (r->prot & PROT_WRITE);
+	int writable = shared && ((r->prot & PROT_WRITE) || r->npages);
 	long fd = sys_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	struct stat st;
 
@@ -308,7 +308,8 @@ static void load_pages(const struct img_region *r, const struct img_meta *meta, 
  * otherwise it gets its final protection at once (big PROT_NONE
  * reservations then cost no commit charge).  A shared file mapping takes
  * its contents from the file, which is the truth for every process that
- * shares it: its stored pages, if any, are not written back.
+ * shares it -- except memory-backed files (POSIX shared memory), whose
+ * pages the image stores: they are written back into the file.
  */
 void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd)
 {
@@ -321,11 +322,9 @@ void rst_load_region(const struct img_region *r, const struct img_meta *meta, in
 
 	if ((r->flags & IMG_R_FILE) && r->path_len)
 		fd = open_backing(r, meta->strings + r->path_off);
-	if (fd >= 0) {
+	if (fd >= 0)
 		file_off = r->file_off;
-		if (shared)
-			npages = 0;
-	} else {
+	else {
 		flags |= MAP_ANONYMOUS;
 		if (r->flags & IMG_R_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;

@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +116,13 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+static int in_memory_fs(const char *path)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
+
 /* Which mappings are not saved as memory at all. */
 static int skipped(const struct rt_vma *v, struct img_header *h)
 {
@@ -182,7 +191,8 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 			int store = (w->pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
 			/* A private file page never written is the file's own: it
 			 * comes from the file again (restart checks the file). */
-			if (store && (r->flags & IMG_R_FILE) && (w->pm[i] & PM_FILE))
+			if (store && (r->flags & (IMG_R_FILE | IMG_R_PRIVATE)) ==
+					     (IMG_R_FILE | IMG_R_PRIVATE) && (w->pm[i] & PM_FILE))
 				store = 0;
 			if (!store)
 				missing = 1;
@@ -230,7 +240,7 @@ static int save_region(struct writer *w, const struct rt_vma *v)
 	}
 	if (v->path[0] == '/' && !ends_with(v->path, " (deleted)")) {
 		struct stat st;
-		if (v->shared && strncmp(v->path, "/dev/", 5) == 0) {
+		if (v->shared && stat(v->path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
 			cocoon_error("mapping %lx-%lx of device %s is not supported",
 				     (unsigned long)v->start, (unsigned long)v->end, v->path);
 			return -ENOTSUP;
@@ -247,8 +257,11 @@ static int save_region(struct writer *w, const struct rt_vma *v)
 					   (uint64_t)st.st_mtim.tv_nsec;
 			r->file_ino = st.st_ino;
 		}
-		keep_zero = 1;      /* a zero page may differ from the file's */
-		store = !v->shared; /* shared file pages live in the file */
+		keep_zero = 1; /* a zero page may differ from the file's */
+		/* Shared file pages live in the file -- unless it is memory
+		 * (POSIX shared memory in /dev/shm): then the image keeps them, so
+		 * every restart starts from the checkpoint's contents. */
+		store = !v->shared || in_memory_fs(v->path);
 	}
 	if (store && !(v->prot & PROT_READ)) {
 		/* Reservations and guard pages: read only if something is there. */

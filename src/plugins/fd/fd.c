@@ -489,7 +489,7 @@ static int recreate_content(struct restore *rs, const struct fd_rec *r, const ch
 static int restore_one(struct restore *rs, const struct fd_rec *r)
 {
 	const char *path = rs->strings + r->path_off;
-	int open_flags = r->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC |
+	int open_flags = r->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_NOFOLLOW |
 				     O_NOATIME | O_DIRECT);
 	int tmp = -1, err = 0;
 
