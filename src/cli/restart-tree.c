@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -335,11 +336,58 @@ static int make_ptys(struct tree *t, struct rst_pipe *out)
 	return 0;
 }
 
+/* One System V segment per segment any process had attached: the old one
+ * when it still exists unattached (segments outlive their processes),
+ * otherwise a new one, keyed when the key is free.  The restorer attaches it at the old address and loads its
+ * pages; the runtime translates ids. */
+static int make_sysv_shm(struct tree *t)
+{
+	struct rst_shm *out = rst_table_shm(t->table);
+	uint32_t k = 0;
+
+	for (int i = 0; i < t->n; i++) {
+		for (int j = 0; j < t->nodes[i].nshm; j++) {
+			const struct tree_shm *s = &t->nodes[i].shm[j];
+			int seen = 0;
+			for (uint32_t q = 0; q < k; q++)
+				seen |= out[q].old_id == s->id;
+			if (seen)
+				continue;
+			int perms = (int)(s->mode & 0777), id = -1;
+			struct shmid_ds ds;
+			/* Segments outlive their processes: the old one, ours, of the
+			 * same size and attached by nobody, is taken again as it is. */
+			if (shmctl(s->id, IPC_STAT, &ds) == 0 && ds.shm_segsz == s->size &&
+			    ds.shm_perm.uid == geteuid() && ds.shm_nattch == 0)
+				id = s->id;
+			else if (s->key != IPC_PRIVATE) {
+				id = shmget(s->key, s->size, perms);
+				if (id != s->id)
+					id = shmget(s->key, s->size, IPC_CREAT | IPC_EXCL | perms);
+			}
+			if (id < 0)
+				id = shmget(IPC_PRIVATE, s->size, IPC_CREAT | perms);
+			if (id < 0) {
+				fprintf(stderr, "cocoon: restart: cannot make System V shared memory "
+						"of %llu bytes: %s\n", (unsigned long long)s->size,
+					strerror(errno));
+				return -errno;
+			}
+			out[k++] = (struct rst_shm){ s->id, id, (s->mode & SHM_DEST) != 0, 0 };
+		}
+	}
+	t->table->nshm = k;
+	return 0;
+}
+
 static int make_table(struct tree *t)
 {
 	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys + shared_files(t) +
 				   t->nfifos);
-	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj);
+	uint32_t nshm = 0;
+	for (int i = 0; i < t->n; i++)
+		nshm += (uint32_t)t->nodes[i].nshm;
+	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj, nshm);
 	int fd = memfd_create("cocoon-restart", 0), err;
 
 	if (fd < 0)
@@ -353,6 +401,8 @@ static int make_table(struct tree *t)
 	t->table->nprocs = (uint32_t)(t->n + t->nzombies);
 	t->table->nimages = (uint32_t)t->n;
 	t->table->npipes = nobj;
+	if ((err = make_sysv_shm(t)))
+		return err;
 	for (int i = 0; i < t->n; i++) {
 		struct tree_node *n = &t->nodes[i];
 		rst_table_procs(t->table)[i] = (struct rst_proc){ n->h.vpid, 0 };

@@ -9,6 +9,12 @@
 #include "plugins/fd/fd.h"
 #include "plugins/pid/pid.h"
 
+struct tree_shm {
+	int32_t id, key;
+	uint64_t size;
+	uint32_t mode;
+};
+
 struct tree_node {
 	char *image;              /* path */
 	struct img_header h;      /* validated */
@@ -16,6 +22,8 @@ struct tree_node {
 	size_t fd_section_len;
 	const struct pid_zombie *zombies; /* its unreaped exited children */
 	int nzombies;
+	struct tree_shm *shm;     /* System V segments it had attached */
+	int nshm;
 	int parent;               /* index, -1 when outside the computation */
 	int first_zombie;         /* index of its first zombie in the table */
 };

@@ -99,6 +99,26 @@ static int read_fd_section(int fd, const char *path, const struct img_header *h,
 	return 0;
 }
 
+/* The System V segments the process had attached, made anew by the tree. */
+static int note_sysv_shm(const struct img_header *h, const struct img_meta *m,
+			 struct tree_node *n)
+{
+	for (uint32_t i = 0; i < h->nregions; i++) {
+		const struct img_region *r = &m->regions[i];
+		if (!(r->flags & IMG_R_SYSV))
+			continue;
+		struct tree_shm *s = realloc(n->shm, sizeof(*s) * (size_t)(n->nshm + 1));
+		if (!s) {
+			cli_error("restart: out of memory");
+			return -1;
+		}
+		n->shm = s;
+		n->shm[n->nshm++] = (struct tree_shm){ (int32_t)r->file_ino, (int32_t)r->file_off,
+						       r->file_size, (uint32_t)r->file_mtime_ns };
+	}
+	return 0;
+}
+
 /* Check header and metadata of one image; print one line when bad. */
 static int validate(const char *path, struct tree_node *n)
 {
@@ -130,7 +150,8 @@ static int validate(const char *path, struct tree_node *n)
 	}
 	if ((err = img_meta_check(h, meta, &m)))
 		goto bad;
-	if (files_changed(path, h, &m) || read_fd_section(fd, path, h, &m, n))
+	if (files_changed(path, h, &m) || read_fd_section(fd, path, h, &m, n) ||
+	    note_sysv_shm(h, &m, n))
 		goto err_free;
 	free(meta);
 	close(fd);

@@ -40,6 +40,8 @@
 #define IMG_R_HEAP 0x0008u     /* [heap] */
 #define IMG_R_NEED_FILE 0x0010u /* pages not stored must come from the file */
 #define IMG_R_GROWSDOWN 0x0020u
+#define IMG_R_SYSV 0x0040u /* System V shared memory: file_ino = shmid, file_off =
+			    * key, file_size = segment size, file_mtime_ns = mode */
 
 /* Thread flags. */
 #define IMG_T_MAIN 0x1u

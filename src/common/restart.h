@@ -58,7 +58,17 @@ struct rst_table {
 	uint32_t restored; /* of those, how many are back; a futex word: none
 			    * runs its program before all are */
 	uint32_t failed;   /* set (and restored woken) when one cannot come back */
-	/* then struct rst_proc[nprocs], struct rst_pipe[npipes] */
+	uint32_t nshm;
+	uint32_t pad2;
+	/* then struct rst_proc[nprocs], struct rst_pipe[npipes], struct rst_shm[nshm] */
+};
+
+/* A System V shared memory segment: the id the program knows, the one it
+ * has now, and whether it was already marked for removal. */
+struct rst_shm {
+	int32_t old_id, new_id;
+	uint32_t remove;
+	uint32_t pad;
 };
 
 static inline struct rst_proc *rst_table_procs(struct rst_table *t)
@@ -71,10 +81,15 @@ static inline struct rst_pipe *rst_table_pipes(struct rst_table *t)
 	return (struct rst_pipe *)(rst_table_procs(t) + t->nprocs);
 }
 
-static inline uint64_t rst_table_size(uint32_t nprocs, uint32_t npipes)
+static inline struct rst_shm *rst_table_shm(struct rst_table *t)
+{
+	return (struct rst_shm *)(rst_table_pipes(t) + t->npipes);
+}
+
+static inline uint64_t rst_table_size(uint32_t nprocs, uint32_t npipes, uint32_t nshm)
 {
 	return sizeof(struct rst_table) + (uint64_t)nprocs * sizeof(struct rst_proc) +
-	       (uint64_t)npipes * sizeof(struct rst_pipe);
+	       (uint64_t)npipes * sizeof(struct rst_pipe) + (uint64_t)nshm * sizeof(struct rst_shm);
 }
 
 #endif

@@ -271,6 +271,8 @@ static int open_backing(const struct img_region *r, const char *path)
 	return (int)fd;
 }
 
+#define SHM_REMAP_FLAG 040000 /* SHM_REMAP: replace what is mapped there */
+
 /* Read the region's stored runs straight into place, checksumming them. */
 static void load_pages(const struct img_region *r, const struct img_meta *meta, int img_fd)
 {
@@ -311,6 +313,35 @@ static void load_pages(const struct img_region *r, const struct img_meta *meta, 
  * shares it -- except memory-backed files (POSIX shared memory), whose
  * pages the image stores: they are written back into the file.
  */
+/* The segment the restart command made for System V segment old_id. */
+static int sysv_new_id(const struct img_region *r)
+{
+	for (uint32_t i = 0; rst_table && i < rst_table->nshm; i++)
+		if (rst_table_shm(rst_table)[i].old_id == (int32_t)r->file_ino)
+			return rst_table_shm(rst_table)[i].new_id;
+	region_die(r, "System V shared memory that the restart did not make", 0);
+}
+
+/* A System V segment, attached at its old address and filled. */
+static void load_sysv(const struct img_region *r, const struct img_meta *meta, int img_fd)
+{
+	int prot = (int)(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+	long addr = sys_shmat(sysv_new_id(r), r->start, SHM_REMAP_FLAG);
+
+	if (addr < 0)
+		region_die(r, "System V shared memory cannot be attached", addr);
+	if ((uint64_t)addr != r->start)
+		region_die(r, "System V shared memory attached at the wrong address", 0);
+	if (!r->npages)
+		return;
+	load_pages(r, meta, img_fd);
+	if (prot != (PROT_READ | PROT_WRITE)) {
+		long ret = sys_mprotect(r->start, r->end - r->start, prot);
+		if (ret < 0)
+			region_die(r, "cannot be protected", ret);
+	}
+}
+
 void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd)
 {
 	int prot = (int)(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
@@ -320,6 +351,10 @@ void rst_load_region(const struct img_region *r, const struct img_meta *meta, in
 	int fd = -1, load_prot;
 	long addr;
 
+	if (r->flags & IMG_R_SYSV) {
+		load_sysv(r, meta, img_fd);
+		return;
+	}
 	if ((r->flags & IMG_R_FILE) && r->path_len)
 		fd = open_backing(r, meta->strings + r->path_off);
 	if (fd >= 0)

@@ -55,6 +55,29 @@ static const char *env_get(char **envp, const char *name)
 	return NULL;
 }
 
+struct rst_table *rst_table;
+
+/* Stage 2b: map the restart table, if there is one (System V segments). */
+static void stage_table(void)
+{
+	struct stat st;
+	int fd = rst_args.table_fd;
+
+	if (fd < 0 || sys_fstat(fd, &st) < 0)
+		return;
+	if ((uint64_t)st.st_size < sizeof(struct rst_table) || (uint64_t)st.st_size > RST_MAX_TABLE)
+		rst_die("the restart table has a wrong size", 0);
+	long addr = sys_mmap(RST_SCRATCH_TABLE, (uint64_t)st.st_size, PROT_READ,
+			     MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	if (addr != (long)RST_SCRATCH_TABLE)
+		rst_die("cannot map the restart table", addr);
+	rst_table = (struct rst_table *)addr;
+	if (rst_table->magic != RST_TABLE_MAGIC ||
+	    rst_table_size(rst_table->nprocs, rst_table->npipes, rst_table->nshm) >
+		    (uint64_t)st.st_size)
+		rst_die("the restart table is damaged", 0);
+}
+
 /* A small non-negative decimal, or -1. */
 static int parse_fd(const char *s)
 {
@@ -244,6 +267,7 @@ void rst_main(long *sp)
 	stage_args(sp);
 	rst_args.image_fd = stage_open();
 	stage_check(h);
+	stage_table();
 
 	/* Point of no return. */
 	rst_park_vdso(&maps, h);

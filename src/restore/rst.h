@@ -19,6 +19,8 @@
 /* Fixed spots inside the window (the restorer's own ELF sits at its start). */
 #define RST_SCRATCH_VDSO (RST_WINDOW + (448ul << 20)) /* vdso/vvar in transit */
 #define RST_SCRATCH_META (RST_WINDOW + (512ul << 20)) /* up to IMG_MAX_META */
+#define RST_SCRATCH_TABLE (RST_WINDOW + (832ul << 20)) /* the restart table */
+#define RST_MAX_TABLE (128ul << 20)
 
 #define RST_MAX_VMAS 256
 
@@ -59,6 +61,8 @@ void rst_park_vdso(const struct rst_maps *m, const struct img_header *h);
 void rst_unmap_all(const struct rst_maps *m);
 void rst_place_vdso(const struct rst_maps *m, const struct img_header *h);
 void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd);
+/* The restart table, mapped read-only (NULL without one). */
+extern struct rst_table *rst_table;
 
 /* start.S: switch to the runtime's stack and call entry(args); never returns. */
 __attribute__((noreturn)) void rst_jump(uint64_t stack, uint64_t entry, struct rst_args *args);

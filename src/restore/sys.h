@@ -85,6 +85,11 @@ static inline long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, in
 	return __syscall6(__NR_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
 }
 
+static inline long sys_shmat(int id, uint64_t addr, int flags)
+{
+	return __syscall3(__NR_shmat, id, (long)addr, flags);
+}
+
 static inline long sys_munmap(uint64_t addr, uint64_t len)
 {
 	return __syscall3(__NR_munmap, (long)addr, (long)len, 0);

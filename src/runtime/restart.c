@@ -150,7 +150,7 @@ static int load_table(int fd)
 	if (t == MAP_FAILED)
 		return -errno;
 	if (t->magic != RST_TABLE_MAGIC || t->nprocs > 1000000 || t->npipes > 1000000 ||
-	    rst_table_size(t->nprocs, t->npipes) > (uint64_t)st.st_size) {
+	    t->nshm > 1000000 || rst_table_size(t->nprocs, t->npipes, t->nshm) > (uint64_t)st.st_size) {
 		munmap(t, (size_t)st.st_size);
 		goto bad;
 	}
@@ -204,7 +204,7 @@ static void unload_table(void)
 		return;
 	/* The fd plugin has closed the inherited pipe fds it lifted; the
 	 * originals went with its close_range. */
-	munmap(t, rst_table_size(t->nprocs, t->npipes));
+	munmap(t, rst_table_size(t->nprocs, t->npipes, t->nshm));
 	rt.rtable = NULL;
 }
 

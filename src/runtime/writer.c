@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/shm.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -23,6 +24,7 @@
 #include "common/config.h"
 #include "common/image.h"
 #include "plugins/pid/pid.h"
+#include "plugins/signal/sysv.h"
 #include "runtime/maps.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
@@ -234,11 +236,24 @@ static int save_region(struct writer *w, const struct rt_vma *v)
 	else if (strcmp(v->path, "[heap]") == 0)
 		r->flags |= IMG_R_HEAP;
 	if (strncmp(v->path, "/SYSV", 5) == 0) {
-		cocoon_error("System V shared memory (key 0x%.8s) attached at %lx cannot be "
-			     "checkpointed yet", v->path + 5, (unsigned long)v->start);
-		return -ENOTSUP;
-	}
-	if (v->path[0] == '/' && !ends_with(v->path, " (deleted)")) {
+		struct shmid_ds ds;
+		if (rt_sys3(SYS_shmctl, (long)v->inode, IPC_STAT, &ds) < 0) {
+			cocoon_error("System V shared memory %lu at %lx: cannot read it",
+				     (unsigned long)v->inode, (unsigned long)v->start);
+			return -EINVAL;
+		}
+		/* Its pages are saved like shared anonymous memory; `cocoon
+		 * restart` makes the segment, the restorer attaches it here. */
+		r->flags |= IMG_R_SYSV;
+		r->file_ino = (uint64_t)sysv_virtual_id((int)v->inode);
+		r->file_off = (uint64_t)(uint32_t)ds.shm_perm.__key;
+		r->file_size = ds.shm_segsz;
+		r->file_mtime_ns = ds.shm_perm.mode;
+		r->path_off = add_string(w, v->path);
+		if (r->path_off == UINT32_MAX)
+			return -ENOMEM;
+		r->path_len = (uint32_t)strlen(v->path) + 1;
+	} else if (v->path[0] == '/' && !ends_with(v->path, " (deleted)")) {
 		struct stat st;
 		if (v->shared && stat(v->path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
 			cocoon_error("mapping %lx-%lx of device %s is not supported",

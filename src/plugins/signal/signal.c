@@ -70,7 +70,12 @@ static int signal_event(enum cocoon_event ev, void *arg)
 		int err = sysv_check();
 		return err ? err : save();
 	}
+	if (ev == COCOON_EV_RUNNING && rt.restarts) {
+		sysv_running();
+		return 0;
+	}
 	if (ev == COCOON_EV_RESTART) {
+		sysv_restart();
 		int err = restore();
 		if (!err)
 			rt_signals_requeue(shared_pending, nshared, 0);
