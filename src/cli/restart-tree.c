@@ -373,11 +373,12 @@ static int make_sysv_shm(struct tree *t)
 					strerror(errno));
 				return -errno;
 			}
-			out[k++] = (struct rst_shm){ s->id, id, (s->mode & SHM_DEST) != 0, 0 };
+			out[k++] = (struct rst_shm){ s->id, id, (s->mode & SHM_DEST) != 0, RST_SYSV_SHM };
 		}
 	}
+	int err = sysv_make(t->nodes, t->n, out, &k);
 	t->table->nshm = k;
-	return 0;
+	return err;
 }
 
 static int make_table(struct tree *t)
@@ -386,7 +387,7 @@ static int make_table(struct tree *t)
 				   t->nfifos);
 	uint32_t nshm = 0;
 	for (int i = 0; i < t->n; i++)
-		nshm += (uint32_t)t->nodes[i].nshm;
+		nshm += (uint32_t)(t->nodes[i].nshm + sysv_count(&t->nodes[i]));
 	uint64_t size = rst_table_size((uint32_t)(t->n + t->nzombies), nobj, nshm);
 	int fd = memfd_create("cocoon-restart", 0), err;
 

@@ -7,6 +7,7 @@
 
 #include "common/image.h"
 #include "plugins/fd/fd.h"
+#include "common/restart.h"
 #include "plugins/pid/pid.h"
 
 struct tree_shm {
@@ -24,6 +25,8 @@ struct tree_node {
 	int nzombies;
 	struct tree_shm *shm;     /* System V segments it had attached */
 	int nshm;
+	const char *sysv;         /* its "sysv" section: semaphore sets, queues */
+	size_t sysv_len;
 	int parent;               /* index, -1 when outside the computation */
 	int first_zombie;         /* index of its first zombie in the table */
 };
@@ -38,5 +41,9 @@ struct rst_pipe;
 int sockets_add(const struct fd_sock *s, uint64_t len);
 int sockets_count(void);
 int sockets_make(struct rst_pipe *out);
+
+/* restart-sysv.c: System V semaphore sets and message queues. */
+int sysv_count(const struct tree_node *n);
+int sysv_make(const struct tree_node *nodes, int n, struct rst_shm *out, uint32_t *k);
 
 #endif

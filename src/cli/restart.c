@@ -24,6 +24,7 @@
 #include "common/proto.h"
 #include "cli/restart-tree.h"
 #include "plugins/fd/fd.h"
+#include "plugins/signal/sysv.h"
 
 int cli_ckpt_dir(const char *arg, char *out, size_t cap, int create);
 int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir);
@@ -78,7 +79,8 @@ static int read_fd_section(int fd, const char *path, const struct img_header *h,
 		const struct img_section *s = &m->sections[i];
 		int is_fd = strncmp(s->name, FD_SECTION, sizeof(s->name)) == 0;
 		int is_pid = strncmp(s->name, PID_SECTION, sizeof(s->name)) == 0;
-		if (!is_fd && !is_pid)
+		int is_sysv = strncmp(s->name, SYSV_SECTION, sizeof(s->name)) == 0;
+		if (!is_fd && !is_pid && !is_sysv)
 			continue;
 		void *buf = malloc(s->len ? s->len : 1);
 		if (!buf || pread(fd, buf, s->len, (off_t)s->off) != (ssize_t)s->len ||
@@ -91,6 +93,9 @@ static int read_fd_section(int fd, const char *path, const struct img_header *h,
 		if (is_fd) {
 			n->fd_section = buf;
 			n->fd_section_len = s->len;
+		} else if (is_sysv) {
+			n->sysv = buf;
+			n->sysv_len = s->len;
 		} else {
 			n->zombies = buf;
 			n->nzombies = (int)(s->len / sizeof(struct pid_zombie));

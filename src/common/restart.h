@@ -63,12 +63,15 @@ struct rst_table {
 	/* then struct rst_proc[nprocs], struct rst_pipe[npipes], struct rst_shm[nshm] */
 };
 
-/* A System V shared memory segment: the id the program knows, the one it
- * has now, and whether it was already marked for removal. */
+/* A System V object (shared memory segment, semaphore set, message queue):
+ * the id the program knows, the one it has now, and whether it was already
+ * marked for removal. */
+enum rst_sysv_kind { RST_SYSV_SHM = 0, RST_SYSV_SEM = 1, RST_SYSV_MSG = 2 };
+
 struct rst_shm {
 	int32_t old_id, new_id;
 	uint32_t remove;
-	uint32_t pad;
+	uint32_t kind; /* enum rst_sysv_kind */
 };
 
 static inline struct rst_proc *rst_table_procs(struct rst_table *t)

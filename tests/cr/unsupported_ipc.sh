@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # IPC Cocoon cannot save yet fails the checkpoint, with one line naming it,
-# instead of writing an image that would come back without it: System V
-# semaphores and message queues, POSIX message queues.  The program runs on
-# unharmed.  (System V shared memory is saved: tests/cr/sysv_shm.c.)
+# instead of writing an image that would come back without it: POSIX message
+# queues.  The program runs on unharmed.  (System V IPC is saved:
+# tests/cr/sysv_shm.c, sysv_sem_msg.c.)
 # Env from tests/run.py: COCOON, TMPDIR, COCOON_COORD.
 set -u
 . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
@@ -21,14 +21,7 @@ try() {
 import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 kind, d = sys.argv[1], sys.argv[2]
-IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
-if kind == "sem":
-    sid = libc.semget(IPC_PRIVATE, 1, IPC_CREAT | 0o600)
-    assert sid >= 0
-elif kind == "msg":
-    sid = libc.msgget(IPC_PRIVATE, IPC_CREAT | 0o600)
-    assert sid >= 0
-else:
+if kind == "mq":
     rt = ctypes.CDLL("librt.so.1")
     name = ("/cocoon-test-%d" % os.getpid()).encode()
     q = rt.mq_open(name, os.O_CREAT | os.O_RDWR, 0o600, None)
@@ -37,10 +30,6 @@ else:
 open(d + "/ready", "w").close()
 while not os.path.exists(d + "/done"):
     time.sleep(0.01)
-if kind == "sem":
-    libc.semctl(sid, 0, IPC_RMID)
-if kind == "msg":
-    libc.msgctl(sid, IPC_RMID, None)
 print("PASS")
 ' "$1" "$T" >"$T/prog.out" 2>"$T/prog.err" </dev/null &
 	pid=$!
@@ -59,7 +48,5 @@ print("PASS")
 	[ $rc -eq 0 ] && grep -qx PASS "$T/prog.out" || fail "$1: program: rc $rc, $(cat "$T/prog.err")"
 }
 
-try sem "System V semaphores"
-try msg "System V message queues"
 try mq "POSIX message queue"
 echo PASS

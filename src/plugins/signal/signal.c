@@ -67,7 +67,7 @@ static int signal_event(enum cocoon_event ev, void *arg)
 		return 0;
 	}
 	if (ev == COCOON_EV_PRECHECKPOINT) {
-		int err = sysv_check();
+		int err = sysv_save();
 		return err ? err : save();
 	}
 	if (ev == COCOON_EV_RUNNING && rt.restarts) {
