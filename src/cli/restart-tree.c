@@ -20,6 +20,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <mqueue.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/resource.h>
@@ -74,6 +75,8 @@ struct tree {
 	int nfiles, capfiles;
 	struct xfifo fifos[64];
 	int nfifos;
+	struct rst_pipe mqs[64]; /* message queues, made by scan_fds already */
+	int nmqs;
 	struct rst_table *table;
 	int table_fd;
 	const char *restorer;
@@ -97,6 +100,57 @@ static struct xpipe *find_pipe(struct tree *t, uint64_t id)
 	p->id = id;
 	p->std = -1;
 	return p;
+}
+
+static const char *strings_of(const struct fd_section *sec)
+{
+	return (const char *)((const struct fd_rec *)(sec + 1) + sec->nrec);
+}
+
+/*
+ * A POSIX message queue, by name: made again, or emptied if it is still
+ * there (queues outlive their processes), then given the saved messages.
+ * Its fd is inherited by the tree (one description for all holders); a
+ * name the program had removed is removed again.  Once per queue.
+ */
+static int queue_again(struct tree *t, uint64_t id, const char *name, const char *blob,
+		       uint64_t len)
+{
+	const struct fd_mqueue *q = (const void *)blob;
+	char drain[65536];
+
+	for (int i = 0; i < t->nmqs; i++)
+		if (t->mqs[i].id == id)
+			return 0;
+	if (len < sizeof(*q) || q->len != len - sizeof(*q) || q->msgsize <= 0 ||
+	    q->msgsize > (int64_t)sizeof(drain) || t->nmqs == 64)
+		return -EBADMSG;
+	struct mq_attr attr = { .mq_maxmsg = q->maxmsg, .mq_msgsize = q->msgsize };
+	mqd_t m = mq_open(name, O_CREAT | O_RDWR | O_NONBLOCK, (mode_t)(q->mode & 0777), &attr);
+	if (m == (mqd_t)-1) {
+		fprintf(stderr, "cocoon: restart: cannot make message queue %s: %s\n", name,
+			strerror(errno));
+		return -errno;
+	}
+	while (mq_receive(m, drain, sizeof(drain), NULL) >= 0)
+		; /* what was sent after the checkpoint */
+	const char *p = (const char *)(q + 1), *end = p + q->len;
+	for (uint32_t i = 0; i < q->nmsg; i++) {
+		const struct fd_mq_msg *msg = (const void *)p;
+		if (p + sizeof(*msg) > end || msg->len > (uint64_t)(end - p) - sizeof(*msg) ||
+		    mq_send(m, (const char *)(msg + 1), msg->len, msg->prio) != 0) {
+			mq_close(m);
+			return -EBADMSG;
+		}
+		p += sizeof(*msg) + ((msg->len + 7) & ~7u);
+	}
+	if (q->mode & FD_MQ_UNLINKED)
+		mq_unlink(name);
+	struct mq_attr blocking = { .mq_flags = 0 };
+	mq_setattr(m, &blocking, NULL); /* the holders set O_NONBLOCK as they had it */
+	fcntl((int)m, F_SETFD, 0); /* glibc opens it close-on-exec; the tree inherits it */
+	t->mqs[t->nmqs++] = (struct rst_pipe){ id, (int)m, -1 };
+	return 0;
 }
 
 /* A named pipe: held open by this command while the tree restores (so no
@@ -223,6 +277,13 @@ static int scan_fds(struct tree *t, struct tree_node *n)
 			if (!known)
 				t->ptys[t->nptys++] = (struct xpty){ r->pipe_id,
 								     (const void *)(data + r->data_off) };
+			continue;
+		}
+		if (r->kind == FD_MQUEUE) {
+			int err = queue_again(t, r->pipe_id, strings_of(sec) + r->path_off,
+					      data + r->data_off, r->data_len);
+			if (err)
+				return err;
 			continue;
 		}
 		if (r->kind == FD_FIFO) {
@@ -384,7 +445,7 @@ static int make_sysv_shm(struct tree *t)
 static int make_table(struct tree *t)
 {
 	uint32_t nobj = (uint32_t)(t->npipes + sockets_count() + t->nptys + shared_files(t) +
-				   t->nfifos);
+				   t->nfifos + t->nmqs);
 	uint32_t nshm = 0;
 	for (int i = 0; i < t->n; i++)
 		nshm += (uint32_t)(t->nodes[i].nshm + sysv_count(&t->nodes[i]));
@@ -419,6 +480,7 @@ static int make_table(struct tree *t)
 	    (err = open_fifos(t, rst_table_pipes(t->table) + t->npipes + sockets_count() +
 				     t->nptys + shared_files(t))))
 		return err;
+	memcpy(rst_table_pipes(t->table) + nobj - t->nmqs, t->mqs, sizeof(t->mqs[0]) * (size_t)t->nmqs);
 	t->table_fd = fd;
 	return 0;
 err_close:

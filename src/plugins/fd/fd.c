@@ -16,11 +16,13 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <mqueue.h>
 
 #define MQUEUE_MAGIC 0x19800202
 #include <unistd.h>
 
 #include "plugins/fd/anon.h"
+#include "plugins/fd/mqueue.h"
 #include "plugins/fd/fd.h"
 #include "plugins/fd/pty.h"
 #include "plugins/fd/sock.h"
@@ -203,9 +205,19 @@ static int classify(struct scan *s, uint32_t i)
 	if (S_ISREG(st->st_mode)) {
 		struct statfs fs;
 		if (fstatfs(r->fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) {
-			cocoon_error("fd %d (POSIX message queue %s) cannot be checkpointed yet",
-				     r->fd, path);
-			return -ENOTSUP;
+			void *blob;
+			long len = fd_mqueue_save(r->fd, &blob);
+			if (len < 0) {
+				cocoon_error("fd %d (POSIX message queue %s): cannot save it: %s",
+					     r->fd, path, strerror((int)-len));
+				return (int)len;
+			}
+			r->kind = FD_MQUEUE;
+			r->pipe_id = fd_file_id(st->st_dev, st->st_ino, -2, -2);
+			if (st->st_nlink == 0)
+				((struct fd_mqueue *)blob)->mode |= FD_MQ_UNLINKED;
+			r->path_off = add_string(s, path);
+			return r->path_off ? add_blob(s, i, blob, (uint64_t)len) : -ENOMEM;
 		}
 		if (strncmp(path, "/memfd:", 7) == 0) {
 			r->kind = FD_MEMFD;
@@ -509,6 +521,17 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 			break;
 		}
 		err = move_to(open(path, open_flags), r->fd);
+		break;
+	case FD_MQUEUE:
+		/* The restart command made it again, with its messages. */
+		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
+			err = move_to(dup(tmp), r->fd);
+		/* its O_NONBLOCK as read under the queue's lock (fd_mqueue.mode) */
+		if (!err && r->data_len >= sizeof(struct fd_mqueue) &&
+		    (((const struct fd_mqueue *)(rs->data + r->data_off))->mode & FD_MQ_NONBLOCK)) {
+			struct mq_attr nb = { .mq_flags = O_NONBLOCK };
+			rt_sys3(SYS_mq_getsetattr, r->fd, &nb, NULL);
+		}
 		break;
 	case FD_FIFO:
 		/* The restart command holds the FIFO open: no open blocks. */

@@ -32,6 +32,8 @@ enum fd_kind {
 	FD_PTY_MASTER = 16, /* pty.c: the restart command makes a new pty from
 			     * struct fd_pty (pipe_id = FD_PTY_ID(index)) */
 	FD_INOTIFY = 18, /* inotify.c: watches re-added by path, same wds */
+	FD_MQUEUE = 19, /* mqueue.c: POSIX message queue, by name; the restart
+			 * command puts back its messages (struct fd_mqueue) */
 	FD_FIFO = 17,   /* named pipe, reopened by path; the restart command holds
 			 * it open meanwhile and puts back the bytes a reader saw */
 };
@@ -68,6 +70,21 @@ static inline int fd_id_is_file(uint64_t id)
 {
 	return (id >> 62) == 3;
 }
+
+/* A POSIX message queue's blob: its attributes and messages, each a struct
+ * fd_mq_msg and its bytes padded to 8. */
+struct fd_mqueue {
+	int64_t maxmsg, msgsize;
+	uint32_t nmsg, mode;
+	uint64_t len; /* bytes of messages that follow */
+};
+
+#define FD_MQ_UNLINKED 0x80000000u /* in fd_mqueue.mode: its name was removed */
+#define FD_MQ_NONBLOCK 0x40000000u /* in fd_mqueue.mode: opened O_NONBLOCK */
+
+struct fd_mq_msg {
+	uint32_t prio, len;
+};
 
 struct fd_pty {
 	struct termios termios;
