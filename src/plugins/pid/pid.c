@@ -144,8 +144,16 @@ static int save_zombies(void)
 
 static int pid_event(enum cocoon_event ev, void *arg)
 {
-	if (ev == COCOON_EV_PRECHECKPOINT)
+	if (ev == COCOON_EV_PRECHECKPOINT) {
+		/* The parent now: it is not the one at fork time if that one
+		 * exited and we were re-parented. */
+		int real = (int)rt_sys0(SYS_getppid);
+		if (real != rt.real_ppid) {
+			rt.vppid = pid_to_virtual(real);
+			rt.real_ppid = real;
+		}
 		return save_zombies();
+	}
 	return ev == COCOON_EV_RESTART ? pid_restart() : 0;
 }
 
