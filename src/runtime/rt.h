@@ -89,6 +89,8 @@ extern struct rt_state rt RT_HIDDEN;
  * wrappers use to tell our EINTR from the program's. */
 extern __thread int rt_tls_vtid RT_HIDDEN;
 extern __thread unsigned rt_tls_suspends RT_HIDDEN;
+/* Per-thread count of the program's own signal handlers that ran. */
+extern __thread unsigned rt_tls_program_signals RT_HIDDEN;
 
 /* log.c */
 void rt_log(const char *fmt, ...) RT_HIDDEN __attribute__((format(printf, 1, 2)));

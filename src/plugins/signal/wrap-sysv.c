@@ -115,9 +115,11 @@ RT_EXPORT int semget(key_t key, int nsems, int flags)
 	({                                                                 \
 		long r_;                                                   \
 		for (;;) {                                                 \
-			unsigned before_ = rt_tls_suspends;                \
+			unsigned s_ = rt_tls_suspends;                     \
+			unsigned p_ = rt_tls_program_signals;              \
 			r_ = (call);                                       \
-			if (r_ != -EINTR || rt_tls_suspends == before_)    \
+			if (r_ != -EINTR || rt_tls_suspends == s_ ||       \
+			    rt_tls_program_signals != p_)                  \
 				break;                                     \
 		}                                                          \
 		r_;                                                        \

@@ -4,7 +4,8 @@
  * neither catch nor block it.  And a checkpoint must not be visible as an
  * early return: calls the kernel never restarts after a handler (sleeps,
  * poll, select, pause, sigsuspend) are retried when the only interruption
- * was our suspend handler (rt_tls_suspends changed).
+ * was our suspend handler (rt_tls_suspends changed and no handler of the
+ * program ran: rt_tls_program_signals, counted by program_signal).
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,26 +31,47 @@ static const sigset_t *strip(const sigset_t *set, sigset_t *copy)
 	return copy;
 }
 
-/* SA_SIGINFO handlers the program installed: they are called through
- * siginfo_virtual, which shows them the sender's virtual pid. */
-static void (*user_handler[65])(int, siginfo_t *, void *);
+/*
+ * Every handler the program installs runs through program_signal: it counts
+ * the program's signals per thread (so a call interrupted by a checkpoint
+ * is retried only when no handler of the program ran too) and shows an
+ * SA_SIGINFO handler the sender's virtual pid.
+ */
+__thread unsigned rt_tls_program_signals;
 
-static void siginfo_virtual(int sig, siginfo_t *si, void *uc)
+struct user_action {
+	void *fn;  /* the program's handler */
+	int flags; /* the program's sa_flags */
+};
+static struct user_action user[65];
+
+static void program_signal(int sig, siginfo_t *si, void *uc)
 {
-	void (*h)(int, siginfo_t *, void *) = user_handler[sig & 63];
+	struct user_action *a = &user[sig > 0 && sig <= 64 ? sig : 0];
 
+	rt_tls_program_signals++;
+	if (!(a->flags & SA_SIGINFO)) {
+		((void (*)(int))a->fn)(sig);
+		return;
+	}
 	/* Only where the union holds a sender's pid. */
 	if (si && (si->si_code == SI_USER || si->si_code == SI_QUEUE || si->si_code == SI_TKILL ||
 		   si->si_code == SI_MESGQ || (sig == SIGCHLD && si->si_code > 0)))
 		si->si_pid = pid_to_virtual(si->si_pid);
-	if (h)
-		h(sig, si, uc);
+	((void (*)(int, siginfo_t *, void *))a->fn)(sig, si, uc);
+}
+
+static int is_handler(const struct sigaction *act)
+{
+	void *fn = (void *)act->sa_sigaction;
+
+	return fn && fn != (void *)SIG_IGN && fn != (void *)SIG_DFL && fn != (void *)SIG_ERR;
 }
 
 RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction mine;
-	void (*prev)(int, siginfo_t *, void *);
+	struct user_action prev;
 	int r;
 
 	RESOLVED(sigaction);
@@ -60,22 +82,39 @@ RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	}
 	if (sig <= 0 || sig > 64)
 		return real_sigaction(sig, act, old);
-	prev = user_handler[sig];
-	if (act && (act->sa_flags & SA_SIGINFO) && act->sa_sigaction &&
-	    (void *)act->sa_sigaction != (void *)SIG_IGN) {
+	prev = user[sig];
+	if (act && is_handler(act)) {
 		mine = *act;
-		mine.sa_sigaction = siginfo_virtual;
-		user_handler[sig] = act->sa_sigaction;
+		mine.sa_sigaction = program_signal;
+		mine.sa_flags |= SA_SIGINFO;
+		user[sig] = (struct user_action){ (void *)act->sa_sigaction, act->sa_flags };
 		act = &mine;
 	}
 	r = real_sigaction(sig, act, old);
 	if (r != 0 && act == &mine)
-		user_handler[sig] = prev;
+		user[sig] = prev;
 	if (r == 0 && act && act != &mine)
-		user_handler[sig] = NULL;
-	if (r == 0 && old && old->sa_sigaction == siginfo_virtual)
-		old->sa_sigaction = prev;
+		user[sig] = (struct user_action){ NULL, 0 };
+	if (r == 0 && old && old->sa_sigaction == program_signal) {
+		old->sa_sigaction = (void (*)(int, siginfo_t *, void *))prev.fn;
+		old->sa_flags = prev.flags;
+	}
 	return r;
+}
+
+/* signal(): glibc's would reach the kernel without us; BSD semantics. */
+RT_EXPORT sighandler_t signal(int sig, sighandler_t fn)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = fn;
+	act.sa_flags = SA_RESTART;
+	sigemptyset(&act.sa_mask);
+	sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
 }
 
 RT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
@@ -94,9 +133,25 @@ RT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 	return real_pthread_sigmask(how, strip(set, &copy), old);
 }
 
-static int ours(unsigned before)
+/* Was the call interrupted by a checkpoint and by nothing of the program's?
+ * before: the two per-thread counters, sampled before the call. */
+struct counts {
+	unsigned suspends, program;
+};
+
+static struct counts now_counts(void)
 {
-	return errno == EINTR && rt_tls_suspends != before;
+	return (struct counts){ rt_tls_suspends, rt_tls_program_signals };
+}
+
+static int only_ours(struct counts before)
+{
+	return rt_tls_suspends != before.suspends && rt_tls_program_signals == before.program;
+}
+
+static int ours(struct counts before)
+{
+	return errno == EINTR && only_ours(before);
 }
 
 RT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
@@ -105,7 +160,7 @@ RT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 
 	RESOLVED(nanosleep);
 	for (;;) {
-		unsigned before = rt_tls_suspends;
+		struct counts before = now_counts();
 		int r = real_nanosleep(req ? &left : NULL, &next);
 		if (r == 0 || !ours(before)) {
 			if (r && rem)
@@ -123,9 +178,9 @@ RT_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
 
 	RESOLVED(clock_nanosleep);
 	for (;;) {
-		unsigned before = rt_tls_suspends;
+		struct counts before = now_counts();
 		int r = real_clock_nanosleep(clk, flags, &left, &next);
-		if (r != EINTR || rt_tls_suspends == before) {
+		if (r != EINTR || !only_ours(before)) {
 			if (r == EINTR && rem)
 				*rem = next;
 			return r;
@@ -165,7 +220,7 @@ RT_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 
 	RESOLVED(poll);
 	for (;;) {
-		unsigned before = rt_tls_suspends;
+		struct counts before = now_counts();
 		int r = real_poll(fds, n, timeout);
 		if (r >= 0 || !ours(before))
 			return r;
@@ -188,7 +243,7 @@ RT_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 	if (e)
 		e0 = *e;
 	for (;;) {
-		unsigned before = rt_tls_suspends;
+		struct counts before = now_counts();
 		int ret = real_select(n, r, w, e, tv); /* Linux updates tv to the time left */
 		if (ret >= 0 || !ours(before))
 			return ret;
@@ -205,7 +260,7 @@ RT_EXPORT int pause(void)
 {
 	RESOLVED(pause);
 	for (;;) {
-		unsigned before = rt_tls_suspends;
+		struct counts before = now_counts();
 		int r = real_pause();
 		if (!ours(before))
 			return r;
@@ -218,7 +273,7 @@ RT_EXPORT int sigsuspend(const sigset_t *mask)
 
 	RESOLVED(sigsuspend);
 	for (;;) {
-		unsigned before = rt_tls_suspends;
+		struct counts before = now_counts();
 		int r = real_sigsuspend(strip(mask, &copy));
 		if (!ours(before))
 			return r;
