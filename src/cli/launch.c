@@ -4,7 +4,6 @@
  * answers, puts the runtime into LD_PRELOAD with the coordinator's address
  * and secret, and execs the program (which keeps our pid, stdio and env).
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "common/config.h"
+#include "common/elf.h"
 #include "common/proto.h"
 
 static const char *arg_coord, *arg_ckpt_dir;
@@ -70,43 +70,6 @@ int cli_ckpt_dir(const char *arg, char *out, size_t cap, int create)
 			return -ENAMETOOLONG;
 	}
 	return create ? make_dirs(out) : 0;
-}
-
-/* A statically linked program can't load the runtime: say so. */
-static void warn_if_static(const char *prog)
-{
-	char path[PATH_MAX];
-	Elf64_Ehdr eh;
-	int fd = -1;
-
-	if (strchr(prog, '/')) {
-		fd = open(prog, O_RDONLY | O_CLOEXEC);
-	} else {
-		const char *p = getenv("PATH");
-		while (p && *p && fd < 0) {
-			size_t n = strcspn(p, ":");
-			snprintf(path, sizeof(path), "%.*s/%s", (int)n, p, prog);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			p += n + (p[n] == ':');
-		}
-	}
-	if (fd < 0)
-		return;
-	if (read(fd, &eh, sizeof(eh)) == sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
-		int interp = 0;
-		for (int i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-			    sizeof(ph))
-				break;
-			interp |= ph.p_type == PT_INTERP;
-		}
-		if (!interp)
-			cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
-				  "it will not be checkpointed", prog);
-	}
-	close(fd);
 }
 
 /* NAME=VALUE prepended (sep != 0) or set. */
@@ -191,7 +154,9 @@ int cmd_launch(int argc, char **argv)
 	}
 	if (cli_runtime_env(&a, dir))
 		return 1;
-	warn_if_static(argv[optind]);
+	if (elf_is_static(argv[optind]))
+		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
+			  "it will not be checkpointed", argv[optind]);
 	execvp(argv[optind], argv + optind);
 	cli_error("launch: cannot run %s: %s", argv[optind], strerror(errno));
 	return 127;

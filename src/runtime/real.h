@@ -20,6 +20,10 @@
 
 #define REAL_LIST(X)                                                                        \
 	X(pid_t, fork, (void))                                                              \
+	X(int, execve, (const char *, char *const[], char *const[]))                        \
+	X(int, execv, (const char *, char *const[]))                                        \
+	X(int, execvp, (const char *, char *const[]))                                       \
+	X(int, execvpe, (const char *, char *const[], char *const[]))                       \
 	X(int, inotify_add_watch, (int, const char *, uint32_t))                            \
 	X(int, open, (const char *, int, ...))                                              \
 	X(int, open64, (const char *, int, ...))                                            \
