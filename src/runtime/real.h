@@ -20,6 +20,7 @@
 
 #define REAL_LIST(X)                                                                        \
 	X(pid_t, fork, (void))                                                              \
+	X(int, pclose, (FILE *))                                                            \
 	X(int, execve, (const char *, char *const[], char *const[]))                        \
 	X(int, execv, (const char *, char *const[]))                                        \
 	X(int, execvp, (const char *, char *const[]))                                       \
