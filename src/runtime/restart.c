@@ -91,6 +91,17 @@ __attribute__((noreturn, used)) RT_EXPORT void rt_restart_entry(struct rst_args 
 	rt_ctx_restore(&leader->ctx, 1);
 }
 
+/* The memory regions of the image being restarted (for plugins that tie
+ * objects to mappings); valid during RESTART. */
+static const struct img_region *image_regions;
+static uint32_t image_nregions;
+
+void rt_image_regions(const struct img_region **regions, uint32_t *n)
+{
+	*regions = image_regions;
+	*n = image_nregions;
+}
+
 /* Read the plugin sections of the image into arena memory. */
 static int load_sections(int fd)
 {
@@ -108,6 +119,8 @@ static int load_sections(int fd)
 		return -EIO;
 	if ((err = img_meta_check(h, meta, &m)))
 		goto bad;
+	image_regions = m.regions;
+	image_nregions = h->nregions;
 	struct img_section *table = rt_alloc(sizeof(*table) * (h->nsections + 1));
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < h->nsections; i++)

@@ -137,6 +137,9 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap) RT_HIDDEN;
 __attribute__((noreturn)) void rt_restart_entry(struct rst_args *a);
 extern char rt_restart_stack[1 << 16] RT_HIDDEN;
 int rt_restart_finish(void) RT_HIDDEN;
+struct img_region;
+/* During RESTART: the memory regions of the image (see restart.c). */
+void rt_image_regions(const struct img_region **regions, uint32_t *n) RT_HIDDEN;
 
 /* plugin.c: the plugin host. */
 int rt_plugins_event(enum cocoon_event ev, void *arg) RT_HIDDEN;

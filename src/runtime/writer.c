@@ -278,6 +278,18 @@ static int save_region(struct writer *w, const struct rt_vma *v)
 		 * every restart starts from the checkpoint's contents. */
 		store = !v->shared || in_memory_fs(v->path);
 	}
+	if (v->shared && v->path[0] == '/' && ends_with(v->path, " (deleted)") &&
+	    !(r->flags & IMG_R_SYSV)) {
+		/* A shared mapping of a deleted file or memfd: saved as memory, and
+		 * noted by inode so the fd plugin can map it from the recreated
+		 * file again (one object for the fd and the memory). */
+		r->file_ino = v->inode;
+		r->file_off = v->offset;
+		r->path_off = add_string(w, v->path);
+		if (r->path_off == UINT32_MAX)
+			return -ENOMEM;
+		r->path_len = (uint32_t)strlen(v->path) + 1;
+	}
 	if (store && !(v->prot & PROT_READ)) {
 		/* Reservations and guard pages: read only if something is there. */
 		if (mprotect((void *)v->start, v->end - v->start, v->prot | PROT_READ) != 0)

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+
+#include "common/image.h"
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <mqueue.h>
@@ -219,6 +221,7 @@ static int classify(struct scan *s, uint32_t i)
 			r->path_off = add_string(s, path);
 			return r->path_off ? add_blob(s, i, blob, (uint64_t)len) : -ENOMEM;
 		}
+		r->pipe_id = st->st_ino; /* for a deleted file or memfd: its mappings */
 		if (strncmp(path, "/memfd:", 7) == 0) {
 			r->kind = FD_MEMFD;
 		} else if (st->st_nlink == 0) {
@@ -456,6 +459,31 @@ static int shared_pipe_end(struct restore *rs, const struct fd_rec *r, int *fd_o
 	return -ENOENT;
 }
 
+/* Shared mappings of the deleted file or memfd this fd held came back as
+ * memory of their own: map the recreated file there instead, so the fd and
+ * the memory are one object again.  Same bytes: a shared mapping shows the
+ * file. */
+static int map_again(const struct fd_rec *r)
+{
+	const struct img_region *reg;
+	uint32_t n;
+
+	rt_image_regions(&reg, &n);
+	for (uint32_t i = 0; r->pipe_id && i < n; i++) {
+		if ((reg[i].flags & (IMG_R_PRIVATE | IMG_R_FILE | IMG_R_SYSV)) ||
+		    reg[i].file_ino != r->pipe_id)
+			continue;
+		void *p = mmap((void *)reg[i].start, reg[i].end - reg[i].start, (int)reg[i].prot,
+			       MAP_SHARED | MAP_FIXED, r->fd, (off_t)reg[i].file_off);
+		if (p == MAP_FAILED) {
+			cocoon_error("fd %d: cannot map its file again at %lx: %s", r->fd,
+				     (unsigned long)reg[i].start, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 /* A file that was deleted while open comes back deleted, under its old
  * name when that is free (so /proc shows the same path), with its content
  * and its old access mode. */
@@ -552,6 +580,8 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 		err = tmp < 0 ? tmp : move_to(tmp, r->fd);
 		if (!err && (r->flags & O_APPEND))
 			fcntl(r->fd, F_SETFL, O_APPEND);
+		if (!err)
+			err = map_again(r);
 		break;
 	case FD_SOCK:
 		if ((err = shared_pipe_end(rs, r, &tmp)) == 0)
@@ -583,7 +613,7 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 	}
 	if (r->kind == FD_REG || r->kind == FD_DIR || r->kind == FD_DELETED ||
 	    r->kind == FD_MEMFD)
-		if (r->pos > 0 && !(r->flags & O_APPEND) && lseek(r->fd, 0, SEEK_CUR) != r->pos)
+		if (r->pos >= 0 && !(r->flags & O_APPEND) && lseek(r->fd, 0, SEEK_CUR) != r->pos)
 			lseek(r->fd, r->pos, SEEK_SET);
 	return 0;
 }
