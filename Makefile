@@ -38,6 +38,8 @@ TEST_CR := $(patsubst tests/cr/%.c,$(B)/tests/cr/%,$(TEST_CR_SRC))
 TEST_LIB := $(wildcard tests/lib/*.c)
 EXAMPLES_SRC := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLES_SRC))
+PLUGIN_DIRS := $(wildcard examples/plugins/*)
+PLUGINS := $(patsubst examples/plugins/%,$(B)/examples/plugins/lib%.so,$(PLUGIN_DIRS))
 
 all: $(BIN) $(RUNTIME) $(RESTORER)
 
@@ -87,7 +89,11 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread
 
-tests: all $(TEST_UNIT) $(TEST_CR) $(EXAMPLES)
+$(B)/examples/plugins/lib%.so: examples/plugins/%/*.c include/cocoon.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -shared -fPIC -o $@ $(filter %.c,$^)
+
+tests: all $(TEST_UNIT) $(TEST_CR) $(EXAMPLES) $(PLUGINS)
 
 check: tests
 	python3 tests/run.py

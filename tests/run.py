@@ -597,7 +597,8 @@ class Driver:
         if self.uid is None:
             return
         dst = os.path.join(self.tmp, "build")
-        for sub in ("bin", "lib", os.path.join("tests", "cr"), os.path.join("tests", "unit")):
+        for sub in ("bin", "lib", "examples", os.path.join("tests", "cr"),
+                    os.path.join("tests", "unit")):
             src = os.path.join(self.build, sub)
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(dst, sub), symlinks=True)

@@ -21,14 +21,18 @@
 
 static const char *arg_coord, *arg_ckpt_dir;
 static int arg_interval;
+static const char *arg_plugin[32];
+static int arg_nplugins;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
-		   "[--interval SECONDS] [--] PROGRAM [ARG...]\n"
+		   "[--interval SECONDS] [--plugin LIB]... [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
-		   "Images go to DIR (default $%s, else ./%s).\n",
+		   "Images go to DIR (default $%s, else ./%s).  Each --plugin loads a\n"
+		   "plugin library into every process, above the built-ins and the\n"
+		   "plugins named before it.\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -109,12 +113,35 @@ int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir)
 	return 0;
 }
 
+/* Plugins go in front of the runtime in LD_PRELOAD (the first found wins),
+ * the last named first: later-named plugins sit above earlier ones. */
+static int preload_plugins(void)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < arg_nplugins; i++) {
+		if (!realpath(arg_plugin[i], path)) {
+			cli_error("launch: plugin %s: %s", arg_plugin[i], strerror(errno));
+			return -1;
+		}
+		const char *old = getenv("LD_PRELOAD");
+		char *both = malloc(strlen(path) + (old ? strlen(old) : 0) + 2);
+		if (!both)
+			return -1;
+		sprintf(both, "%s%s%s", path, old && *old ? ":" : "", old ? old : "");
+		setenv("LD_PRELOAD", both, 1);
+		free(both);
+	}
+	return 0;
+}
+
 int cmd_launch(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "coord", required_argument, NULL, 'c' },
 		{ "ckpt-dir", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "plugin", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -122,11 +149,18 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
 		case 'i': arg_interval = atoi(optarg); break;
+		case 'p':
+			if (arg_nplugins == 32) {
+				cli_error("launch: at most 32 plugins");
+				return 2;
+			}
+			arg_plugin[arg_nplugins++] = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -152,7 +186,7 @@ int cmd_launch(int argc, char **argv)
 			close(fd);
 		}
 	}
-	if (cli_runtime_env(&a, dir))
+	if (cli_runtime_env(&a, dir) || preload_plugins())
 		return 1;
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "

@@ -118,9 +118,9 @@ __attribute__((constructor)) static void rt_init(void)
 	rt_log_open();
 	find_tid_candidates();
 	rt_suspend_install();
-	cocoon_plugin_register(&rt_plugin_pid);
-	cocoon_plugin_register(&rt_plugin_signal);
-	cocoon_plugin_register(&rt_plugin_fd);
+	rt_plugin_builtin(&rt_plugin_pid);
+	rt_plugin_builtin(&rt_plugin_signal);
+	rt_plugin_builtin(&rt_plugin_fd);
 	rt_plugins_event(COCOON_EV_INIT, NULL);
 	pthread_atfork(NULL, NULL, atfork_child);
 	/* Connect now, while the program cannot run yet: a socket the runtime

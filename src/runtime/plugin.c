@@ -15,8 +15,10 @@
 
 #define MAX_PLUGINS 32
 
+/* Bottom up: the built-ins first (whenever they register), then the
+ * third-party plugins in the order they registered. */
 static const struct cocoon_plugin *plugins[MAX_PLUGINS];
-static int nplugins;
+static int nplugins, nbuiltins;
 
 /* Sections collected during PRECHECKPOINT (arena memory). */
 struct section {
@@ -46,6 +48,20 @@ int cocoon_plugin_register(const struct cocoon_plugin *p)
 	if (nplugins == MAX_PLUGINS)
 		return -ENOSPC;
 	plugins[nplugins++] = p;
+	/* A plugin whose library initialised after the runtime still gets INIT. */
+	if (rt.active)
+		p->event(COCOON_EV_INIT, NULL);
+	return 0;
+}
+
+int rt_plugin_builtin(const struct cocoon_plugin *p)
+{
+	if (nplugins == MAX_PLUGINS)
+		return -ENOSPC;
+	for (int i = nplugins; i > nbuiltins; i--)
+		plugins[i] = plugins[i - 1];
+	plugins[nbuiltins++] = p;
+	nplugins++;
 	return 0;
 }
 

@@ -142,6 +142,7 @@ struct img_region;
 void rt_image_regions(const struct img_region **regions, uint32_t *n) RT_HIDDEN;
 
 /* plugin.c: the plugin host. */
+int rt_plugin_builtin(const struct cocoon_plugin *p) RT_HIDDEN; /* at the bottom */
 int rt_plugins_event(enum cocoon_event ev, void *arg) RT_HIDDEN;
 void rt_sections_reset(void) RT_HIDDEN;
 int rt_sections_write_all(int fd, uint64_t *off, void *table, uint32_t *count) RT_HIDDEN;
