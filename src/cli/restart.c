@@ -23,6 +23,7 @@
 #include "common/manifest.h"
 #include "common/proto.h"
 #include "cli/restart-tree.h"
+#include "common/restart.h"
 #include "plugins/fd/fd.h"
 #include "plugins/signal/sysv.h"
 
@@ -30,12 +31,15 @@ int cli_ckpt_dir(const char *arg, char *out, size_t cap, int create);
 int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir);
 
 static const char *arg_coord, *arg_ckpt_dir;
+static char arg_env[8192]; /* --setenv / --unsetenv, one per line */
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [IMAGE...]\n"
+	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [--setenv NAME=VALUE]...\n"
+		   "                      [--unsetenv NAME]... [IMAGE...]\n"
 		   "Restart the latest complete generation in DIR (default $%s, else ./%s),\n"
-		   "or the given images, in the foreground.  The exit status is the program's.\n",
+		   "or the given images, in the foreground.  The exit status is the program's.\n"
+		   "--setenv/--unsetenv change the restored processes' environment.\n",
 		   ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -206,6 +210,8 @@ int cmd_restart(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "coord", required_argument, NULL, 'c' },
 		{ "ckpt-dir", required_argument, NULL, 'd' },
+		{ "setenv", required_argument, NULL, 's' },
+		{ "unsetenv", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -219,6 +225,17 @@ int cmd_restart(int argc, char **argv)
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
+		case 's':
+		case 'u':
+			if ((c == 's') != (strchr(optarg, '=') != NULL) || strchr(optarg, '\n') ||
+			    optarg[0] == '=' ||
+			    strlen(arg_env) + strlen(optarg) + 2 > sizeof(arg_env)) {
+				cli_error("restart: bad --%s %s", c == 's' ? "setenv" : "unsetenv", optarg);
+				return 2;
+			}
+			strcat(arg_env, optarg);
+			strcat(arg_env, "\n");
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -265,6 +282,8 @@ int cmd_restart(int argc, char **argv)
 	}
 	if (cli_runtime_env(&a, dir))
 		return 1;
+	if (arg_env[0])
+		setenv(ENV_RESTART_ENV, arg_env, 1);
 	snprintf(restorer, sizeof(restorer), "%s/../lib/cocoon/cocoon-restore", cli_self_dir());
 	return restart_tree(nodes, m.n, restorer);
 }

@@ -30,7 +30,12 @@ struct rst_args {
 	char secret[128];
 	char ckpt_dir[4096];
 	char image_path[4096];
+	/* Environment changes for the restored program: lines "NAME=VALUE" to
+	 * set and "NAME" to unset (cocoon restart --setenv/--unsetenv). */
+	char env_changes[8192];
 };
+
+#define ENV_RESTART_ENV "COCOON_RESTART_ENV"
 
 /*
  * The restart table: a memfd that `cocoon restart` fills and every process

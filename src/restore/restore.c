@@ -114,6 +114,8 @@ static void stage_args(long *sp)
 	err |= copy_str(rst_args.secret, sizeof(rst_args.secret), env_get(envp, "COCOON_SECRET"));
 	err |= copy_str(rst_args.ckpt_dir, sizeof(rst_args.ckpt_dir),
 			env_get(envp, "COCOON_CKPT_DIR"));
+	err |= copy_str(rst_args.env_changes, sizeof(rst_args.env_changes),
+			env_get(envp, ENV_RESTART_ENV));
 	if (err)
 		rst_die("image path or a COCOON_* setting is too long", 0);
 }

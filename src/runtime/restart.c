@@ -248,6 +248,8 @@ int rt_restart_finish(void)
 	if (!err)
 		err = load_table(rt.rargs.table_fd);
 	if (!err)
+		err = rt_environ_apply(rt.rargs.env_changes);
+	if (!err)
 		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
 	if (!err)
 		err = all_restored();

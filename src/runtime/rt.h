@@ -137,6 +137,8 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap) RT_HIDDEN;
 __attribute__((noreturn)) void rt_restart_entry(struct rst_args *a);
 extern char rt_restart_stack[1 << 16] RT_HIDDEN;
 int rt_restart_finish(void) RT_HIDDEN;
+/* environ.c: apply "NAME=VALUE" / "NAME" lines to the program's environ. */
+int rt_environ_apply(const char *changes) RT_HIDDEN;
 struct img_region;
 /* During RESTART: the memory regions of the image (see restart.c). */
 void rt_image_regions(const struct img_region **regions, uint32_t *n) RT_HIDDEN;
