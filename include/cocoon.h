@@ -59,6 +59,15 @@ COCOON_EXPORT void cocoon_error(const char *fmt, ...) __attribute__((format(prin
 
 /* Application calls. */
 COCOON_EXPORT int cocoon_is_active(void);          /* 1 under Cocoon, else 0 */
+/* Checkpoint the whole computation now and wait for it: 0 when this process
+ * goes on after the checkpoint, 1 when it was restarted from it, -errno on
+ * failure (the reason went to the coordinator's client).  Not from inside
+ * a cocoon_disable() section. */
+COCOON_EXPORT int cocoon_checkpoint(void);
+/* A critical section: no checkpoint starts between cocoon_disable() and
+ * cocoon_enable() (nestable, any thread); a requested one waits. */
+COCOON_EXPORT void cocoon_disable(void);
+COCOON_EXPORT void cocoon_enable(void);
 COCOON_EXPORT uint64_t cocoon_generation(void);    /* generation this memory was last saved as */
 COCOON_EXPORT uint32_t cocoon_restart_count(void); /* how many times this process was restarted */
 

@@ -6,7 +6,9 @@
  * coordinator and waits for WELCOME before its parent's fork() returns, so a
  * checkpoint can never see the parent without the child.  A checkpoint and
  * a fork exclude each other: the checkpoint thread waits for forks in
- * progress (rt_forks_quiesce) before it suspends anyone.
+ * progress (rt_forks_quiesce) before it suspends anyone.  The application's
+ * critical sections (cocoon_disable/cocoon_enable) hold checkpoints off the
+ * same way.
  *
  * exec: the new program's runtime learns who it is from COCOON_VPID
  * ("VPID:REALPID", fixed width so it can be rewritten in place, without
@@ -35,7 +37,7 @@ static void pause_ms(long ms)
 	rt_sys2(SYS_nanosleep, &ts, NULL);
 }
 
-static void fork_enter(void)
+void rt_hold_enter(void)
 {
 	for (;;) {
 		atomic_fetch_add(&forks_active, 1);
@@ -45,6 +47,11 @@ static void fork_enter(void)
 		while (atomic_load(&ckpt_wants))
 			pause_ms(1);
 	}
+}
+
+void rt_hold_leave(void)
+{
+	atomic_fetch_sub(&forks_active, 1);
 }
 
 void rt_forks_quiesce(void)
@@ -131,7 +138,7 @@ RT_EXPORT pid_t fork(void)
 		rt_real_resolve();
 	if (!rt.active)
 		return real_fork();
-	fork_enter();
+	rt_hold_enter();
 	if (pipe2(link, O_CLOEXEC) != 0) {
 		atomic_fetch_sub(&forks_active, 1);
 		return -1;

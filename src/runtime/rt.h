@@ -125,6 +125,8 @@ int rt_coord_welcome(void) RT_HIDDEN;
 
 /* fork.c: joining the computation; checkpoints and forks exclude each other. */
 void rt_forks_quiesce(void) RT_HIDDEN;
+void rt_hold_enter(void) RT_HIDDEN; /* no checkpoint starts until rt_hold_leave */
+void rt_hold_leave(void) RT_HIDDEN;
 void rt_forks_allow(void) RT_HIDDEN;
 void rt_identity_init(void) RT_HIDDEN;
 void rt_identity_publish(void) RT_HIDDEN;
