@@ -19,7 +19,7 @@ CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard src/coordinator/*.c) $(COMMON_S
 RT_SRC     := $(wildcard src/runtime/*.c) $(wildcard src/runtime/*.S) \
               $(wildcard src/plugins/*/*.c) $(COMMON_SRC)
 RST_SRC    := $(wildcard src/restore/*.c) $(wildcard src/restore/*.S) \
-              src/common/sum.c src/common/image.c
+              src/common/sum.c src/common/image.c src/common/pathmap.c
 
 CLI_OBJ := $(patsubst %,$(B)/obj/cli/%.o,$(CLI_SRC))
 RT_OBJ  := $(patsubst %,$(B)/obj/rt/%.o,$(RT_SRC))

@@ -31,6 +31,7 @@
 
 #include "cli/restart-tree.h"
 #include "common/image.h"
+#include "common/pathmap.h"
 #include "common/restart.h"
 #include "plugins/fd/fd.h"
 
@@ -178,9 +179,13 @@ static int open_fifos(struct tree *t, struct rst_pipe *out)
 {
 	for (int i = 0; i < t->nfifos; i++) {
 		struct xfifo *f = &t->fifos[i];
-		int fd = open(f->path, O_RDWR | O_NONBLOCK);
+		char moved[PATH_MAX];
+		const char *path = f->path;
+		if (pathmap_apply(getenv(ENV_PATH_MAP), path, moved, sizeof(moved)) == 1)
+			path = moved;
+		int fd = open(path, O_RDWR | O_NONBLOCK);
 		if (fd < 0) {
-			fprintf(stderr, "cocoon: restart: cannot reopen FIFO %s: %s\n", f->path,
+			fprintf(stderr, "cocoon: restart: cannot reopen FIFO %s: %s\n", path,
 				strerror(errno));
 			return -errno;
 		}
@@ -227,10 +232,14 @@ static int open_shared_files(struct tree *t, struct rst_pipe *out)
 		struct xfile *f = &t->files[i];
 		if (f->holders < 2)
 			continue;
-		int fd = open(f->path, f->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC |
-						   O_DSYNC | O_NOFOLLOW | O_NOATIME | O_DIRECT));
+		char moved[PATH_MAX];
+		const char *path = f->path;
+		if (pathmap_apply(getenv(ENV_PATH_MAP), path, moved, sizeof(moved)) == 1)
+			path = moved;
+		int fd = open(path, f->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC |
+						 O_DSYNC | O_NOFOLLOW | O_NOATIME | O_DIRECT));
 		if (fd < 0) {
-			fprintf(stderr, "cocoon: restart: cannot reopen %s: %s\n", f->path,
+			fprintf(stderr, "cocoon: restart: cannot reopen %s: %s\n", path,
 				strerror(errno));
 			return -errno;
 		}

@@ -23,6 +23,7 @@
 #include "common/manifest.h"
 #include "common/proto.h"
 #include "cli/restart-tree.h"
+#include "common/pathmap.h"
 #include "common/restart.h"
 #include "plugins/fd/fd.h"
 #include "plugins/signal/sysv.h"
@@ -32,14 +33,17 @@ int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir);
 
 static const char *arg_coord, *arg_ckpt_dir;
 static char arg_env[8192]; /* --setenv / --unsetenv, one per line */
+static char arg_path_map[4096]; /* --path-map OLD=NEW, one per line */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [--setenv NAME=VALUE]...\n"
-		   "                      [--unsetenv NAME]... [IMAGE...]\n"
+		   "                      [--unsetenv NAME]... [--path-map /OLD=/NEW]... [IMAGE...]\n"
 		   "Restart the latest complete generation in DIR (default $%s, else ./%s),\n"
 		   "or the given images, in the foreground.  The exit status is the program's.\n"
-		   "--setenv/--unsetenv change the restored processes' environment.\n",
+		   "--setenv/--unsetenv change the restored processes' environment; --path-map\n"
+		   "moves open files, the working directory, mapped files and later opens\n"
+		   "of paths under OLD to NEW.\n",
 		   ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -55,7 +59,10 @@ static int files_changed(const char *image, const struct img_header *h,
 	for (uint32_t i = 0; i < h->nregions; i++) {
 		const struct img_region *r = &m->regions[i];
 		const char *file = m->strings + r->path_off;
+		char moved[PATH_MAX];
 		struct stat st;
+		if (pathmap_apply(arg_path_map, file, moved, sizeof(moved)) == 1)
+			file = moved;
 		if (!(r->flags & IMG_R_NEED_FILE) || !r->file_ino)
 			continue;
 		if (stat(file, &st) != 0) {
@@ -212,6 +219,7 @@ int cmd_restart(int argc, char **argv)
 		{ "ckpt-dir", required_argument, NULL, 'd' },
 		{ "setenv", required_argument, NULL, 's' },
 		{ "unsetenv", required_argument, NULL, 'u' },
+		{ "path-map", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -236,6 +244,17 @@ int cmd_restart(int argc, char **argv)
 			strcat(arg_env, optarg);
 			strcat(arg_env, "\n");
 			break;
+		case 'm': {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || optarg[0] != '/' || eq[1] != '/' || strchr(optarg, '\n') ||
+			    strlen(arg_path_map) + strlen(optarg) + 2 > sizeof(arg_path_map)) {
+				cli_error("restart: bad --path-map %s (want /OLD=/NEW)", optarg);
+				return 2;
+			}
+			strcat(arg_path_map, optarg);
+			strcat(arg_path_map, "\n");
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -284,6 +303,8 @@ int cmd_restart(int argc, char **argv)
 		return 1;
 	if (arg_env[0])
 		setenv(ENV_RESTART_ENV, arg_env, 1);
+	if (arg_path_map[0])
+		setenv(ENV_PATH_MAP, arg_path_map, 1);
 	snprintf(restorer, sizeof(restorer), "%s/../lib/cocoon/cocoon-restore", cli_self_dir());
 	return restart_tree(nodes, m.n, restorer);
 }

@@ -33,9 +33,12 @@ struct rst_args {
 	/* Environment changes for the restored program: lines "NAME=VALUE" to
 	 * set and "NAME" to unset (cocoon restart --setenv/--unsetenv). */
 	char env_changes[8192];
+	/* Path maps "OLD=NEW" per line (cocoon restart --path-map). */
+	char path_map[4096];
 };
 
 #define ENV_RESTART_ENV "COCOON_RESTART_ENV"
+#define ENV_PATH_MAP "COCOON_PATH_MAP"
 
 /*
  * The restart table: a memfd that `cocoon restart` fills and every process

@@ -9,6 +9,7 @@
  */
 #include <asm/stat.h>
 
+#include "common/pathmap.h"
 #include "restore/rst.h"
 #include "restore/sys.h"
 
@@ -355,8 +356,13 @@ void rst_load_region(const struct img_region *r, const struct img_meta *meta, in
 		load_sysv(r, meta, img_fd);
 		return;
 	}
-	if ((r->flags & IMG_R_FILE) && r->path_len)
-		fd = open_backing(r, meta->strings + r->path_off);
+	if ((r->flags & IMG_R_FILE) && r->path_len) {
+		static char moved[4096];
+		const char *path = meta->strings + r->path_off;
+		if (pathmap_apply(rst_args.path_map, path, moved, sizeof(moved)) == 1)
+			path = moved;
+		fd = open_backing(r, path);
+	}
 	if (fd >= 0)
 		file_off = r->file_off;
 	else {

@@ -116,6 +116,7 @@ static void stage_args(long *sp)
 			env_get(envp, "COCOON_CKPT_DIR"));
 	err |= copy_str(rst_args.env_changes, sizeof(rst_args.env_changes),
 			env_get(envp, ENV_RESTART_ENV));
+	err |= copy_str(rst_args.path_map, sizeof(rst_args.path_map), env_get(envp, ENV_PATH_MAP));
 	if (err)
 		rst_die("image path or a COCOON_* setting is too long", 0);
 }

@@ -23,6 +23,7 @@
 #define MQUEUE_MAGIC 0x19800202
 #include <unistd.h>
 
+#include "common/pathmap.h"
 #include "plugins/fd/anon.h"
 #include "plugins/fd/mqueue.h"
 #include "plugins/fd/fd.h"
@@ -528,7 +529,12 @@ static int recreate_content(struct restore *rs, const struct fd_rec *r, const ch
 
 static int restore_one(struct restore *rs, const struct fd_rec *r)
 {
+	static char moved[PATH_MAX];
 	const char *path = rs->strings + r->path_off;
+
+	/* cocoon restart --path-map: the file lives somewhere else now */
+	if (pathmap_apply(rt.rargs.path_map, path, moved, sizeof(moved)) == 1)
+		path = moved;
 	int open_flags = r->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_NOFOLLOW |
 				     O_NOATIME | O_DIRECT);
 	int tmp = -1, err = 0;
@@ -688,8 +694,12 @@ static int fd_restore(void)
 		rs.shared[i].wfd = lift(rs.shared[i].wfd, top);
 	}
 	rt_sys3(SYS_close_range, 0, top - 1, 0);
-	if (sec->cwd[0] && chdir(sec->cwd) != 0)
-		rt_warn("cannot return to working directory %s: %s", sec->cwd, strerror(errno));
+	char cwd[PATH_MAX];
+	const char *dir = sec->cwd;
+	if (pathmap_apply(rt.rargs.path_map, dir, cwd, sizeof(cwd)) == 1)
+		dir = cwd;
+	if (dir[0] && chdir(dir) != 0)
+		rt_warn("cannot return to working directory %s: %s", dir, strerror(errno));
 	umask(sec->umask);
 	for (uint32_t i = 0; i < sec->nrec && !err; i++) {
 		err = restore_one(&rs, &rs.recs[i]);

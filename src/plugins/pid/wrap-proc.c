@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * /proc/PID/... paths name virtual pids: a path that starts with /proc/N
+ * Paths the program opens.  After `cocoon restart --path-map OLD=NEW`, a
+ * path under OLD is opened under NEW.  And /proc/PID/... paths name virtual
+ * pids: a path that starts with /proc/N
  * (and /proc/N/task/M) where N is a virtual pid of the computation is
  * opened under the process's real pid.  Only the path is translated; what
  * the files say (the Pid: line of status, say) is the kernel's, real.
@@ -12,16 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pathmap.h"
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
 
-/* Rewrite /proc/VPID[/task/VTID]... into buf; returns buf, or path itself
+/* Rewrite /proc/VPID[/task/VTID]... into buf, or a path under a
+ * `cocoon restart --path-map` OLD directory; returns buf, or path itself
  * when there is nothing to translate. */
 static const char *real_path(const char *path, char *buf, size_t cap)
 {
 	char *end;
 
-	if (!rt.active || !path || strncmp(path, "/proc/", 6) != 0 || path[6] < '1' || path[6] > '9')
+	if (!rt.active || !path)
+		return path;
+	if (rt.rargs.path_map[0] && path[0] == '/' &&
+	    pathmap_apply(rt.rargs.path_map, path, buf, cap) == 1)
+		return buf;
+	if (strncmp(path, "/proc/", 6) != 0 || path[6] < '1' || path[6] > '9')
 		return path;
 	long v = strtol(path + 6, &end, 10);
 	if (*end && *end != '/')
