@@ -13,6 +13,8 @@ BIN := $(B)/bin/cocoon
 LIBDIR := $(B)/lib/cocoon
 RUNTIME := $(LIBDIR)/libcocoon.so
 RESTORER := $(LIBDIR)/cocoon-restore
+# What programs link against to call include/cocoon.h with or without Cocoon.
+API_LIB := $(B)/lib/libcocoon-api.so
 
 COMMON_SRC := $(wildcard src/common/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c) $(wildcard src/coordinator/*.c) $(COMMON_SRC)
@@ -41,7 +43,7 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLES_SRC))
 PLUGIN_DIRS := $(wildcard examples/plugins/*)
 PLUGINS := $(patsubst examples/plugins/%,$(B)/examples/plugins/lib%.so,$(PLUGIN_DIRS))
 
-all: $(BIN) $(RUNTIME) $(RESTORER)
+all: $(BIN) $(RUNTIME) $(RESTORER) $(API_LIB)
 
 $(B)/obj/cli/%.c.o: %.c $(wildcard src/*/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -72,6 +74,11 @@ $(RUNTIME): $(RT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -fPIC -Wl,-z,defs -Wl,-z,now -o $@ $^ -ldl -lpthread
 
+$(API_LIB): src/api/stub.c include/cocoon.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -shared -fPIC -Wl,-soname,libcocoon-api.so \
+		-o $@ $<
+
 $(RESTORER): $(RST_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-z,norelro \
@@ -85,6 +92,13 @@ $(B)/tests/cr/%: tests/cr/%.c $(TEST_LIB) $(wildcard tests/lib/*.h) include/coco
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(WARN) -o $@ $< $(TEST_LIB) -lpthread -lrt -lutil
 
+# Programs for the scripted tests that link the API library; $ORIGIN keeps
+# them working from the test driver's copy of build/.
+$(B)/tests/apps/%: tests/scenario/%.c $(API_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(B)/lib -lcocoon-api \
+		-Wl,-rpath,'$$ORIGIN/../../lib'
+
 $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread
@@ -93,7 +107,7 @@ $(B)/examples/plugins/lib%.so: examples/plugins/%/*.c include/cocoon.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -shared -fPIC -o $@ $(filter %.c,$^)
 
-tests: all $(TEST_UNIT) $(TEST_CR) $(EXAMPLES) $(PLUGINS)
+tests: all $(TEST_UNIT) $(TEST_CR) $(EXAMPLES) $(PLUGINS) $(B)/tests/apps/app
 
 check: tests
 	python3 tests/run.py
@@ -107,6 +121,7 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cocoon $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cocoon
+	install -m 755 $(API_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(RUNTIME) $(RESTORER) $(DESTDIR)$(PREFIX)/lib/cocoon/
 	install -m 644 include/cocoon.h $(DESTDIR)$(PREFIX)/include/
 

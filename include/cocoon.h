@@ -3,8 +3,8 @@
  * Cocoon public API: calls for applications and the plugin interface.
  *
  * A program that is not run under Cocoon may still call these: every call
- * is then a harmless no-op (link with the weak stubs or check
- * cocoon_is_active() first).  Version: COCOON_API_VERSION; a plugin built
+ * is then a harmless no-op when the program links with -lcocoon-api, whose
+ * stubs the preloaded runtime overrides under Cocoon.  Version: COCOON_API_VERSION; a plugin built
  * for a newer version than the runtime's is refused at load.
  *
  * This first version carries what the built-in plugins use; docs/plugin-api.md
