@@ -5,7 +5,7 @@
  * usage: overhead FILE [SECONDS]
  *
  * For each loop (getpid, open+close of FILE, malloc+free of small sizes,
- * pthread_create+join) it picks an iteration count that takes about SECONDS
+ * lock+unlock of a mutex, pthread_create+join) it picks an iteration count that takes about SECONDS
  * (default 0.5), runs the loop three times and prints the best as
  * "NAME NS_PER_OP", one line each.  Plain libc program.
  */
@@ -52,6 +52,17 @@ static void loop_malloc_free(long n)
 		void *p = malloc(16 + (size_t)(i & 15) * 16); /* 16..256 bytes */
 		sink += (uintptr_t)p;
 		free(p);
+	}
+}
+
+static void loop_mutex(long n)
+{
+	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+	for (long i = 0; i < n; i++) {
+		pthread_mutex_lock(&m);
+		sink++;
+		pthread_mutex_unlock(&m);
 	}
 }
 
@@ -108,6 +119,7 @@ int main(int argc, char **argv)
 		{ "getpid", loop_getpid },
 		{ "open+close", loop_open_close },
 		{ "malloc+free", loop_malloc_free },
+		{ "mutex lock+unlock", loop_mutex },
 		{ "pthread_create+join", loop_thread },
 	};
 

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -66,7 +67,16 @@
 	X(int, tcsetpgrp, (int, pid_t))                                                     \
 	X(int, killpg, (pid_t, int))                                                        \
 	X(int, sigqueue, (pid_t, int, const union sigval))                                  \
-	X(int, fcntl, (int, int, ...))
+	X(int, fcntl, (int, int, ...))                                                      \
+	X(int, pthread_mutex_lock, (pthread_mutex_t *))                                     \
+	X(int, pthread_mutex_trylock, (pthread_mutex_t *))                                  \
+	X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *))       \
+	X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t, const struct timespec *)) \
+	X(int, pthread_mutex_unlock, (pthread_mutex_t *))                                   \
+	X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))                    \
+	X(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *)) \
+	X(int, pthread_cond_clockwait,                                                      \
+	  (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *))
 
 #define REAL_DECLARE(ret, name, args) extern ret(*real_##name) args __attribute__((visibility("hidden")));
 REAL_LIST(REAL_DECLARE)

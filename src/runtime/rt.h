@@ -89,6 +89,10 @@ extern struct rt_state rt RT_HIDDEN;
  * wrappers use to tell our EINTR from the program's. */
 extern __thread int rt_tls_vtid RT_HIDDEN;
 extern __thread unsigned rt_tls_suspends RT_HIDDEN;
+/* Per-thread: the real tids this thread had when checkpointed, newest
+ * first (0 = none): mutex owners the kernel-given tid no longer matches. */
+#define RT_PAST_TIDS 8
+extern __thread int rt_tls_past_tids[RT_PAST_TIDS] RT_HIDDEN;
 /* Per-thread count of the program's own signal handlers that ran. */
 extern __thread unsigned rt_tls_program_signals RT_HIDDEN;
 

@@ -29,6 +29,7 @@
 
 __thread int rt_tls_vtid;
 __thread unsigned rt_tls_suspends;
+__thread int rt_tls_past_tids[RT_PAST_TIDS];
 
 static void futex_wait(_Atomic uint32_t *w, uint32_t val, long timeout_ns)
 {
@@ -101,6 +102,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 	t->robust_len = len;
 	t->npending = rt_signals_take(t->pending, RT_MAX_PENDING);
 	rt_sys2(SYS_prctl, PR_GET_NAME, t->comm);
+	int tid_before = t->tid; /* on this stack: still there after a restart */
 	if (rt_ctx_save(&t->ctx) == 0) {
 		atomic_store(&t->saved, 1);
 		atomic_fetch_add(&rt.nsuspended, 1);
@@ -111,6 +113,9 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc)
 		if (t->robust_head)
 			rt_sys2(SYS_set_robust_list, t->robust_head, t->robust_len);
 		rt_sys2(SYS_prctl, PR_SET_NAME, t->comm);
+		memmove(&rt_tls_past_tids[1], &rt_tls_past_tids[0],
+			sizeof(rt_tls_past_tids) - sizeof(rt_tls_past_tids[0]));
+		rt_tls_past_tids[0] = tid_before;
 	}
 wait:
 	while (atomic_load(&rt.resume_seq) == seq)
