@@ -19,32 +19,28 @@ static void warn_static(const char *prog)
 
 RT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	if (!real_execve)
-		rt_real_resolve();
+	RESOLVED(execve);
 	warn_static(path);
 	return real_execve(path, argv, envp);
 }
 
 RT_EXPORT int execv(const char *path, char *const argv[])
 {
-	if (!real_execv)
-		rt_real_resolve();
+	RESOLVED(execv);
 	warn_static(path);
 	return real_execv(path, argv);
 }
 
 RT_EXPORT int execvp(const char *file, char *const argv[])
 {
-	if (!real_execvp)
-		rt_real_resolve();
+	RESOLVED(execvp);
 	warn_static(file);
 	return real_execvp(file, argv);
 }
 
 RT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	if (!real_execvpe)
-		rt_real_resolve();
+	RESOLVED(execvpe);
 	warn_static(file);
 	return real_execvpe(file, argv, envp);
 }

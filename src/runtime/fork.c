@@ -134,8 +134,7 @@ RT_EXPORT pid_t fork(void)
 {
 	int link[2], parent_vpid = rt.vpid, parent_real = rt.real_pid;
 
-	if (!real_fork)
-		rt_real_resolve();
+	RESOLVED(fork);
 	if (!rt.active)
 		return real_fork();
 	rt_hold_enter();

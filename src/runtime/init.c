@@ -99,8 +99,7 @@ __attribute__((constructor)) static void rt_init(void)
 	const char *sig;
 
 	rt.coord_fd = rt.log_fd = rt.restart_image_fd = rt.restart_err_fd = -1;
-	if (!real_getpid)
-		rt_real_resolve();
+	RESOLVED(getpid);
 	if (!getenv(ENV_COORD) || !getenv(ENV_COORD)[0])
 		return;
 	copy_env(rt.coord, sizeof(rt.coord), ENV_COORD);

@@ -84,4 +84,12 @@ REAL_LIST(REAL_DECLARE)
 
 void rt_real_resolve(void) __attribute__((visibility("hidden")));
 
+/* In a wrapper, before the first use of real_NAME: a call may come before
+ * the runtime's constructor ran (from another library's constructor). */
+#define RESOLVED(name)                 \
+	do {                           \
+		if (!real_##name)      \
+			rt_real_resolve(); \
+	} while (0)
+
 #endif

@@ -38,8 +38,7 @@ RT_EXPORT int inotify_add_watch(int fd, const char *path, uint32_t mask)
 	char abs[PATH_MAX];
 	struct stat st;
 
-	if (!real_inotify_add_watch)
-		rt_real_resolve();
+	RESOLVED(inotify_add_watch);
 	int wd = real_inotify_add_watch(fd, path, mask);
 	if (wd < 0 || !rt.active || stat(path, &st) != 0)
 		return wd;

@@ -94,8 +94,7 @@ static int pid_restart(void)
 static int read_small(const char *path, char *buf, size_t cap)
 {
 	/* Real pids in the path: past the /proc/VPID translation of open(). */
-	if (!real_open)
-		rt_real_resolve();
+	RESOLVED(open);
 	int fd = real_open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)

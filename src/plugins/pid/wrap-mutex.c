@@ -59,54 +59,60 @@ static inline void own_again(pthread_mutex_t *m)
 		own_again_slow(m);
 }
 
-#define RESOLVED(name) (real_##name ? real_##name : (rt_real_resolve(), real_##name))
-
 RT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	own_again(m);
-	return RESOLVED(pthread_mutex_lock)(m);
+	RESOLVED(pthread_mutex_lock);
+	return real_pthread_mutex_lock(m);
 }
 
 RT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	own_again(m);
-	return RESOLVED(pthread_mutex_trylock)(m);
+	RESOLVED(pthread_mutex_trylock);
+	return real_pthread_mutex_trylock(m);
 }
 
 RT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *at)
 {
 	own_again(m);
-	return RESOLVED(pthread_mutex_timedlock)(m, at);
+	RESOLVED(pthread_mutex_timedlock);
+	return real_pthread_mutex_timedlock(m, at);
 }
 
 RT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *at)
 {
 	own_again(m);
-	return RESOLVED(pthread_mutex_clocklock)(m, c, at);
+	RESOLVED(pthread_mutex_clocklock);
+	return real_pthread_mutex_clocklock(m, c, at);
 }
 
 RT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	own_again(m);
-	return RESOLVED(pthread_mutex_unlock)(m);
+	RESOLVED(pthread_mutex_unlock);
+	return real_pthread_mutex_unlock(m);
 }
 
 RT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	own_again(m);
-	return RESOLVED(pthread_cond_wait)(c, m);
+	RESOLVED(pthread_cond_wait);
+	return real_pthread_cond_wait(c, m);
 }
 
 RT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 				     const struct timespec *at)
 {
 	own_again(m);
-	return RESOLVED(pthread_cond_timedwait)(c, m, at);
+	RESOLVED(pthread_cond_timedwait);
+	return real_pthread_cond_timedwait(c, m, at);
 }
 
 RT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 				     const struct timespec *at)
 {
 	own_again(m);
-	return RESOLVED(pthread_cond_clockwait)(c, m, clk, at);
+	RESOLVED(pthread_cond_clockwait);
+	return real_pthread_cond_clockwait(c, m, clk, at);
 }

@@ -18,12 +18,6 @@
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
 
-#define RESOLVED(name)                 \
-	do {                           \
-		if (!real_##name)      \
-			rt_real_resolve(); \
-	} while (0)
-
 static pid_t to_real(pid_t id)
 {
 	return id > 0 ? pid_to_real(id) : id;

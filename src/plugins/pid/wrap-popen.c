@@ -14,8 +14,7 @@
 
 RT_EXPORT int pclose(FILE *f)
 {
-	if (!real_pclose)
-		rt_real_resolve();
+	RESOLVED(pclose);
 	if (rt.active && rt.restarts && f) {
 		pid_t *saved = (pid_t *)((char *)f + sizeof(FILE) + sizeof(void *));
 		int real = pid_to_real(*saved);

@@ -52,12 +52,6 @@ static const char *real_path(const char *path, char *buf, size_t cap)
 	return buf;
 }
 
-#define RESOLVED(name)                 \
-	do {                           \
-		if (!real_##name)      \
-			rt_real_resolve(); \
-	} while (0)
-
 #define MODE_ARG(flags, mode)                                   \
 	do {                                                    \
 		if ((flags) & (O_CREAT | __O_TMPFILE)) {        \

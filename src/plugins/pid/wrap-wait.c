@@ -23,12 +23,6 @@
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
 
-#define RESOLVED(name)                 \
-	do {                           \
-		if (!real_##name)      \
-			rt_real_resolve(); \
-	} while (0)
-
 /* waitpid's pid argument: > 0 a child, < -1 a process group. */
 static pid_t wait_target(pid_t pid)
 {

@@ -49,15 +49,13 @@ static int signal_target(pid_t pid)
 
 RT_EXPORT int kill(pid_t pid, int sig)
 {
-	if (!real_kill)
-		rt_real_resolve();
+	RESOLVED(kill);
 	return real_kill(rt.active ? signal_target(pid) : pid, sig);
 }
 
 RT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 {
-	if (!real_tgkill)
-		rt_real_resolve();
+	RESOLVED(tgkill);
 	if (rt.active) {
 		tgid = pid_to_real(tgid);
 		tid = tid_to_real(tid);

@@ -16,12 +16,6 @@
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
 
-#define RESOLVED(name)                 \
-	do {                           \
-		if (!real_##name)      \
-			rt_real_resolve(); \
-	} while (0)
-
 static const sigset_t *strip(const sigset_t *set, sigset_t *copy)
 {
 	if (!set || !rt.active || !sigismember(set, rt.sig))
