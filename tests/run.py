@@ -347,13 +347,15 @@ class Run:
         self.note("ready")
 
     def wait_running(self, p):
-        """Poll `cocoon status --json` until pid p runs user code again."""
+        """Poll `cocoon status --json` until pid p runs user code again (after a
+        restart, or after a checkpoint: `cocoon checkpoint` returns once the
+        images are durable, while the process may still be resuming)."""
         last = ""
         while True:
             if p.poll() is not None:
                 out, err = self.output(p)
-                raise Failure("restart exited %d before running: %s%s"
-                              % (p.returncode, out[-500:], err[-1000:]))
+                raise Failure("%s exited %d before running: %s%s"
+                              % (p.label, p.returncode, out[-500:], err[-1000:]))
             self.left("waiting for state running (last status: %s)" % last[-300:])
             rc, out, err = self.cocoon("status", "status", "--json", check=False, timeout=10)
             last = out.strip() or err.strip()
@@ -508,6 +510,7 @@ def run_cr(r, prog):
     images = r.checkpoint(1)
     if r.mode == "twice":
         images = r.checkpoint(2)
+    r.wait_running(p)
     before = snapshot(p.pid)
     r.kill9(p)
     if r.mode == "reuse":
@@ -519,6 +522,7 @@ def run_cr(r, prog):
     p = restart_and_check(r, before)
     if r.mode == "again":
         r.checkpoint(2)
+        r.wait_running(p)
         before = snapshot(p.pid)
         r.kill9(p)
         p = restart_and_check(r, before)

@@ -46,6 +46,13 @@ static void end_ckpt(struct coord *co)
 	co->ck.active = false;
 }
 
+/* Until the process says `STATE state=running` again: it may still be
+ * putting its threads and its own memory back. */
+static void resuming(struct client *c)
+{
+	snprintf(c->state, sizeof(c->state), "resuming");
+}
+
 static void fail(struct coord *co, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct coord *co, const char *fmt, ...)
 {
@@ -60,8 +67,10 @@ static void fail(struct coord *co, const char *fmt, ...)
 	if (ckpt_remove_gen(co->dir, co->ck.gen) < 0)
 		coord_warn("cannot remove %s", co->ck.gen_dir);
 	co->gen_failed = co->ck.gen;
-	for_each_part(co, c)
+	for_each_part(co, c) {
+		resuming(c);
 		coord_send(co, c, "RESUME gen=%llu ok=0", co->ck.gen);
+	}
 	answer_waiters_err(co, msg);
 	end_ckpt(co);
 }
@@ -117,6 +126,7 @@ static void complete(struct coord *co)
 	coord_debug(co, "generation %llu complete: %d images", ck->gen, ck->m.n);
 	for_each_part(co, c) {
 		c->gen = ck->gen; /* its memory is now saved as this generation */
+		resuming(c);
 		coord_send(co, c, "RESUME gen=%llu ok=1", ck->gen);
 	}
 	answer_waiters_ok(co);

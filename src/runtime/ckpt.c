@@ -172,9 +172,9 @@ static void after_restart(void)
 	rt_forks_allow();
 	rt_resume_all();
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);
+	rt_arena_release();
 	if (rt.coord_fd >= 0)
 		proto_send(rt.coord_fd, "STATE state=running");
-	rt_arena_release();
 	rt_log("restart complete");
 }
 
@@ -231,6 +231,8 @@ wait_resume:
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);
 	rt_arena_release();
 	rt_forks_allow();
+	if (rt.coord_fd >= 0)
+		proto_send(rt.coord_fd, "STATE state=running");
 	rt_log("checkpoint %llu: resumed", (unsigned long long)gen);
 }
 
