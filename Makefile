@@ -42,6 +42,8 @@ EXAMPLES_SRC := $(wildcard examples/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLES_SRC))
 PLUGIN_DIRS := $(wildcard examples/plugins/*)
 PLUGINS := $(patsubst examples/plugins/%,$(B)/examples/plugins/lib%.so,$(PLUGIN_DIRS))
+TEST_PLUGINS := $(patsubst tests/plugins/%.c,$(B)/tests/plugins/lib%.so,$(wildcard tests/plugins/*.c))
+TEST_APPS := $(B)/tests/apps/app $(B)/tests/apps/shared_conn
 
 all: $(BIN) $(RUNTIME) $(RESTORER) $(API_LIB)
 
@@ -99,6 +101,10 @@ $(B)/tests/apps/%: tests/scenario/%.c $(API_LIB)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -L$(B)/lib -lcocoon-api \
 		-Wl,-rpath,'$$ORIGIN/../../lib'
 
+$(B)/tests/plugins/lib%.so: tests/plugins/%.c include/cocoon.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -shared -fPIC -o $@ $< -ldl
+
 $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread
@@ -107,7 +113,7 @@ $(B)/examples/plugins/lib%.so: examples/plugins/%/*.c include/cocoon.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -shared -fPIC -o $@ $(filter %.c,$^)
 
-tests: all $(TEST_UNIT) $(TEST_CR) $(EXAMPLES) $(PLUGINS) $(B)/tests/apps/app
+tests: all $(TEST_UNIT) $(TEST_CR) $(EXAMPLES) $(PLUGINS) $(TEST_PLUGINS) $(TEST_APPS)
 
 check: tests
 	python3 tests/run.py

@@ -37,12 +37,34 @@ enum cocoon_event {
 	COCOON_EV_RUNNING = 15,      /* user threads run again (after resume or restart) */
 };
 
+/* Who waits at a barrier: every process of the computation, or only those
+ * on this host. */
+enum cocoon_barrier_scope {
+	COCOON_BARRIER_GLOBAL = 0,
+	COCOON_BARRIER_LOCAL = 1,
+};
+
+/* A barrier a plugin declares.  After `event` (PRESUSPEND, PRECHECKPOINT,
+ * RESUME or RESTART) has been delivered to every plugin, each process waits
+ * until every process in scope has reached the barrier, then calls
+ * reached() (NULL: just wait).  Barriers of one event run plugin by plugin
+ * in that event's order, each plugin's in the order it lists them.  reached()
+ * returns 0 or -errno, like an event. */
+struct cocoon_barrier {
+	enum cocoon_event event;
+	const char *name; /* unique within the plugin; NULL ends the list */
+	enum cocoon_barrier_scope scope;
+	int (*reached)(void);
+};
+
 /* A plugin.  event() returns 0, or -errno to fail the checkpoint (at
- * PRECHECKPOINT) or the restart (at RESTART); cocoon_error() explains why. */
+ * PRESUSPEND or PRECHECKPOINT) or the restart (at RESTART); cocoon_error()
+ * explains why. */
 struct cocoon_plugin {
 	uint32_t api_version; /* COCOON_API_VERSION */
 	const char *name;
 	int (*event)(enum cocoon_event ev, void *arg);
+	const struct cocoon_barrier *barriers; /* may be NULL */
 };
 
 /* Register a plugin; call it from a constructor of the plugin's library.
@@ -53,6 +75,35 @@ COCOON_EXPORT int cocoon_plugin_register(const struct cocoon_plugin *p);
  * During RESTART: get it back (NULL if absent); valid until RUNNING. */
 COCOON_EXPORT int cocoon_section_write(const char *name, const void *data, size_t len);
 COCOON_EXPORT const void *cocoon_section_read(const char *name, size_t *len);
+
+/* From PRESUSPEND to RESUME: the directory this generation's images go to;
+ * from RESTART to RUNNING: the directory of the image restarted from (to keep
+ * outside state beside the images).  NULL at other times. */
+COCOON_EXPORT const char *cocoon_image_dir(void);
+
+/* Mark fd as leading outside the computation (a connection to a server, a
+ * device): checkpoints neither drain nor save it, and after a restart the fd
+ * number holds /dev/null until the plugin dup2()s its new connection over
+ * it during RESTART.  The mark ends when the fd is closed or replaced: mark
+ * the new connection again. */
+COCOON_EXPORT int cocoon_fd_external(int fd);
+
+/* The coordinator's key-value store, for plugins to find each other.  Only
+ * from an event handler or a barrier's reached().  Keys (up to 255 bytes)
+ * and values (up to 2047, text) are scoped to the current checkpoint or
+ * restart: a new one starts empty.  query waits up to timeout_ms (0: do
+ * not wait) for the key to appear, copies the value with its NUL and
+ * returns its length; -ETIMEDOUT if it did not appear, -ENOSPC if cap is
+ * too small. */
+COCOON_EXPORT int cocoon_kv_publish(const char *key, const char *value);
+COCOON_EXPORT int cocoon_kv_query(const char *key, char *value, size_t cap, int timeout_ms);
+
+/* Leader election among the processes sharing an object (name it the same
+ * way in each, e.g. "emu:" and the socket's inode): 1 in exactly one of
+ * them, the first to ask in this checkpoint or restart, 0 in the others,
+ * -errno on failure.  Call it in an event, then use a barrier before the
+ * others rely on what the leader did. */
+COCOON_EXPORT int cocoon_elect(const char *object);
 
 /* Record why the current event failed; shown to the user as one line. */
 COCOON_EXPORT void cocoon_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

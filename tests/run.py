@@ -602,7 +602,8 @@ class Driver:
             return
         dst = os.path.join(self.tmp, "build")
         for sub in ("bin", "lib", "examples", os.path.join("tests", "cr"),
-                    os.path.join("tests", "apps"), os.path.join("tests", "unit")):
+                    os.path.join("tests", "apps"), os.path.join("tests", "plugins"),
+                    os.path.join("tests", "unit")):
             src = os.path.join(self.build, sub)
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(dst, sub), symlinks=True)

@@ -58,3 +58,28 @@ uint32_t cocoon_restart_count(void)
 {
 	return 0;
 }
+
+const char *cocoon_image_dir(void)
+{
+	return NULL;
+}
+
+int cocoon_fd_external(int fd)
+{
+	return -ENOSYS;
+}
+
+int cocoon_kv_publish(const char *key, const char *value)
+{
+	return -ENOSYS;
+}
+
+int cocoon_kv_query(const char *key, char *value, size_t cap, int timeout_ms)
+{
+	return -ENOSYS;
+}
+
+int cocoon_elect(const char *object)
+{
+	return -ENOSYS;
+}

@@ -144,7 +144,7 @@ int coord_ckpt_start(struct coord *co, struct client *asker)
 		asker->wants_ckpt = true;
 	if (ck->active)
 		return 0; /* joins the running one */
-	if (co->restart_expect > 0) {
+	if (coord_restarting(co)) {
 		co->ckpt_deferred = true;
 		return 0;
 	}
@@ -157,6 +157,7 @@ int coord_ckpt_start(struct coord *co, struct client *asker)
 		return -ENOENT;
 	}
 	memset(ck, 0, sizeof(*ck));
+	coord_kv_clear(); /* the key-value store is scoped to one checkpoint or restart */
 	ck->gen = (co->gen > co->gen_started ? co->gen : co->gen_started) + 1;
 	co->gen_started = ck->gen;
 	r = ckpt_gen_dir(co->dir, ck->gen, ck->gen_dir, sizeof(ck->gen_dir));
@@ -213,39 +214,37 @@ static bool current(struct coord *co, struct client *c, struct proto_msg *m)
 void coord_ckpt_barrier(struct coord *co, struct client *c, struct proto_msg *m)
 {
 	struct ckpt *ck = &co->ck;
-	const char *name = proto_get(m, "name");
+	const char *scope = proto_get(m, "scope"), *why = NULL;
+	struct barrier *b;
 	struct client *p;
 	char esc[3 * COORD_BARRIER_NAME];
-	int i;
+	int expect = 0;
 
-	if (!current(co, c, m))
-		return;
-	if (!name || !*name || strlen(name) >= COORD_BARRIER_NAME) {
-		fail(co, "process %lld (%s): bad barrier name", c->vpid, c->name);
+	if (c->in_restart) {
+		coord_restart_barrier(co, c, m);
 		return;
 	}
-	for (i = 0; i < ck->nbarriers; i++)
-		if (strcmp(ck->barrier[i], name) == 0)
-			break;
-	if (i == ck->nbarriers) {
-		if (i == COORD_MAX_BARRIERS) {
-			fail(co, "more than %d barriers", COORD_MAX_BARRIERS);
-			return;
-		}
-		snprintf(ck->barrier[i], COORD_BARRIER_NAME, "%s", name);
-		ck->nbarriers++;
-	}
-	if (c->arrived & (1ull << i) || ck->released[i]) {
-		fail(co, "process %lld (%s): barrier %s reached twice", c->vpid, c->name, name);
+	if (!current(co, c, m)) {
+		/* nobody will release it: do not let the process wait forever */
+		coord_send(co, c, "RESUME gen=%llu ok=0",
+			   (unsigned long long)proto_get_int(m, "gen", 0));
 		return;
 	}
-	c->arrived |= 1ull << i;
-	if (++ck->count[i] < ck->nparts)
+	b = coord_barrier_arrive(&ck->bars, c, proto_get(m, "name"),
+				 scope && strcmp(scope, "local") == 0, &why);
+	if (!b) {
+		fail(co, "process %lld (%s): %s", c->vpid, c->name, why);
 		return;
-	ck->released[i] = true;
-	proto_escape(name, esc, sizeof(esc));
+	}
 	for_each_part(co, p)
-		coord_send(co, p, "GO gen=%llu name=%s", ck->gen, esc);
+		expect += coord_barrier_waits_for(b, p);
+	if (b->count < expect)
+		return;
+	b->released = true;
+	proto_escape(b->name, esc, sizeof(esc));
+	for_each_part(co, p)
+		if (coord_barrier_waits_for(b, p))
+			coord_send(co, p, "GO gen=%llu name=%s", ck->gen, esc);
 }
 
 void coord_ckpt_written(struct coord *co, struct client *c, struct proto_msg *m)
@@ -293,19 +292,6 @@ void coord_ckpt_lost(struct coord *co, struct client *c)
 	fail(co, "process %lld (%s) disconnected during the checkpoint", c->vpid, c->name);
 }
 
-/* Once a second or so: give up on a restart that never completed. */
-void coord_ckpt_tick(struct coord *co)
-{
-	if (co->restart_expect <= 0 || coord_now_ms() < co->restart_deadline_ms)
-		return;
-	coord_warn("restart: %d process(es) never connected", co->restart_expect);
-	co->restart_expect = 0;
-	if (co->ckpt_deferred) {
-		co->ckpt_deferred = false;
-		coord_ckpt_start(co, NULL);
-	}
-}
-
 /*
  * A process that joins while generation G is starting (a child forked by a
  * participant: its parent's fork() does not return, and so the parent does
@@ -320,9 +306,8 @@ void coord_ckpt_join_late(struct coord *co, struct client *c)
 
 	if (!ck->active)
 		return;
-	for (int i = 0; i < ck->nbarriers; i++)
-		if (ck->released[i])
-			return;
+	if (coord_barriers_any_released(&ck->bars))
+		return;
 	c->in_ckpt = true;
 	c->written = false;
 	c->arrived = 0;

@@ -14,7 +14,7 @@ static const char *coord_state(struct coord *co)
 {
 	if (co->ck.active)
 		return "checkpointing";
-	if (co->restart_expect > 0)
+	if (coord_restarting(co))
 		return "restarting";
 	return "idle";
 }
@@ -56,7 +56,8 @@ void coord_ctl_kill(struct coord *co, struct client *c)
 		if (p->role == ROLE_PROC && !p->dead && coord_send(co, p, "KILL") == 0)
 			n++;
 	}
-	co->restart_expect = 0;
+	co->ckpt_deferred = false;
+	coord_restart_end(co);
 	co->had_procs = true; /* --auto: the computation is over once they are gone */
 	if (co->nprocs == 0 && !co->empty_since_ms)
 		co->empty_since_ms = coord_now_ms();
@@ -101,7 +102,6 @@ void coord_ctl_restart(struct coord *co, struct client *c, struct proto_msg *m)
 	}
 	if ((unsigned long long)gen > co->gen)
 		co->gen = (unsigned long long)gen;
-	co->restart_expect = (int)procs;
-	co->restart_deadline_ms = coord_now_ms() + COORD_RESTART_WAIT_MS;
+	coord_restart_begin(co, (unsigned long long)gen, (int)procs);
 	coord_send(co, c, "OK");
 }

@@ -46,11 +46,31 @@ struct client {
 	/* role=proc, during a checkpoint */
 	bool in_ckpt;      /* was sent SUSPEND for the current generation */
 	bool written;      /* sent WRITTEN */
-	uint64_t arrived;  /* barrier indices it has reached */
+	uint64_t arrived;  /* barrier indices it has reached (checkpoint or restart) */
 	bool gone;         /* coord_reap() has accounted for its death */
+
+	/* role=proc, restarted and not yet running again */
+	bool in_restart;
+
+	/* waits for a key (QUERY wait_ms=) */
+	char kv_wait[256];
+	long long kv_deadline_ms;
 
 	/* any role: waits for the answer to CHECKPOINT */
 	bool wants_ckpt;
+};
+
+struct barrier {
+	char name[COORD_BARRIER_NAME];
+	bool local;     /* only the processes on host wait for each other */
+	char host[256];
+	int count;      /* processes that reached it */
+	bool released;
+};
+
+struct barriers {
+	int n;
+	struct barrier b[COORD_MAX_BARRIERS];
 };
 
 struct ckpt {
@@ -59,11 +79,19 @@ struct ckpt {
 	char gen_dir[4096];
 	int nparts;   /* processes sent SUSPEND */
 	int nwritten;
-	int nbarriers;
-	char barrier[COORD_MAX_BARRIERS][COORD_BARRIER_NAME];
-	int count[COORD_MAX_BARRIERS];
-	bool released[COORD_MAX_BARRIERS];
+	struct barriers bars;
 	struct manifest m; /* images written so far (outlives their clients) */
+};
+
+/* A restart bringing nprocs processes back: they say HELLO restarted=1, may
+ * meet at barriers while their plugins restore, and are done once each has
+ * said STATE state=running.  Checkpoint requests wait until then. */
+struct restart {
+	unsigned long long gen;
+	int nprocs;
+	int expect;   /* not running yet: > 0 while the restart is on */
+	long long deadline_ms;
+	struct barriers bars;
 };
 
 struct coord {
@@ -93,9 +121,7 @@ struct coord {
 	struct ckpt ck;
 	bool ckpt_deferred;              /* asked for while a restart is pending */
 
-	/* a restart bringing processes back */
-	int restart_expect;
-	long long restart_deadline_ms;
+	struct restart rs;
 
 	long long start_ms, empty_since_ms;
 	bool quit;
@@ -126,7 +152,25 @@ void coord_ckpt_barrier(struct coord *co, struct client *c, struct proto_msg *m)
 void coord_ckpt_written(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_ckpt_failed(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_ckpt_lost(struct coord *co, struct client *c);
-void coord_ckpt_tick(struct coord *co);
+
+/* barrier.c: named barriers of a checkpoint or a restart */
+struct barrier *coord_barrier_arrive(struct barriers *bs, struct client *c, const char *name,
+				     bool local, const char **why);
+bool coord_barrier_waits_for(const struct barrier *b, const struct client *c);
+bool coord_barriers_any_released(const struct barriers *bs);
+
+/* restart.c: the restart session */
+void coord_restart_begin(struct coord *co, unsigned long long gen, int nprocs);
+void coord_restart_hello(struct coord *co, struct client *c);
+void coord_restart_barrier(struct coord *co, struct client *c, struct proto_msg *m);
+void coord_restart_running(struct coord *co, struct client *c);
+void coord_restart_lost(struct coord *co, struct client *c);
+void coord_restart_tick(struct coord *co);
+void coord_restart_end(struct coord *co);
+static inline bool coord_restarting(const struct coord *co)
+{
+	return co->rs.expect > 0;
+}
 
 /* control.c: STATUS, KILL, SET, RESTART */
 void coord_ctl_status(struct coord *co, struct client *c);
@@ -138,6 +182,7 @@ int coord_set_interval(struct coord *co, int seconds);
 /* kv.c: PUBLISH / QUERY */
 void coord_kv_publish(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_kv_query(struct coord *co, struct client *c, struct proto_msg *m);
+void coord_kv_tick(struct coord *co);
 void coord_kv_clear(void);
 
 /* loop.c */

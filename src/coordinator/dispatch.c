@@ -53,17 +53,6 @@ void coord_set_dir(struct coord *co, const char *dir)
 	closedir(d);
 }
 
-static void restart_arrived(struct coord *co)
-{
-	if (co->restart_expect <= 0 || --co->restart_expect > 0)
-		return;
-	coord_debug(co, "restart complete");
-	if (co->ckpt_deferred) {
-		co->ckpt_deferred = false;
-		coord_ckpt_start(co, NULL);
-	}
-}
-
 static void hello_proc(struct coord *co, struct client *c, struct proto_msg *m)
 {
 	const char *dir = proto_get(m, "dir");
@@ -91,7 +80,7 @@ static void hello_proc(struct coord *co, struct client *c, struct proto_msg *m)
 		co->gen = c->gen;
 	coord_send(co, c, "WELCOME gen=%llu", co->gen);
 	if (c->restarted)
-		restart_arrived(co);
+		coord_restart_hello(co, c);
 	else
 		coord_ckpt_join_late(co, c);
 }
@@ -130,6 +119,8 @@ static void state(struct coord *co, struct client *c, struct proto_msg *m)
 		return;
 	}
 	copy(c->state, sizeof(c->state), s);
+	if (strcmp(s, "running") == 0)
+		coord_restart_running(co, c);
 }
 
 typedef void (*verb_fn)(struct coord *co, struct client *c, struct proto_msg *m);

@@ -31,7 +31,7 @@ static void interval_fired(struct coord *co)
 
 	if (read(co->tfd, &n, sizeof(n)) < 0)
 		return;
-	if (co->nprocs > 0 && !co->ck.active && co->restart_expect <= 0) {
+	if (co->nprocs > 0 && !co->ck.active && !coord_restarting(co)) {
 		coord_debug(co, "interval checkpoint");
 		coord_ckpt_start(co, NULL);
 	}
@@ -60,8 +60,9 @@ static void housekeeping(struct coord *co)
 		}
 	}
 	coord_reap(co);
-	coord_ckpt_tick(co);
-	if (!co->auto_exit || co->ck.active || co->restart_expect > 0 || co->nprocs > 0)
+	coord_restart_tick(co);
+	coord_kv_tick(co);
+	if (!co->auto_exit || co->ck.active || coord_restarting(co) || co->nprocs > 0)
 		return;
 	if (co->had_procs && co->empty_since_ms && now - co->empty_since_ms >= COORD_EMPTY_EXIT_MS) {
 		coord_debug(co, "computation ended, exiting");

@@ -210,6 +210,7 @@ static void client_gone(struct coord *co, struct client *c)
 	if (co->nprocs == 0)
 		co->empty_since_ms = coord_now_ms();
 	coord_ckpt_lost(co, c);
+	coord_restart_lost(co, c);
 }
 
 void coord_reap(struct coord *co)

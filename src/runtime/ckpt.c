@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,13 +104,27 @@ int rt_coord_welcome(void)
 	}
 }
 
-int rt_barrier(const char *name)
+/* The coordinator gave up on the generation or restart while this process
+ * still waited for it (RESUME ok=0). */
+static int abandoned(void)
 {
-	char line[PROTO_LINE_MAX];
-	struct proto_msg m;
-	int err = proto_send(rt.coord_fd, "BARRIER gen=%llu name=%s",
-			     (unsigned long long)rt.generation, name);
+	resumed_early = 1;
+	cocoon_error("the coordinator abandoned generation %llu", (unsigned long long)rt.generation);
+	return -ECANCELED;
+}
 
+int rt_barrier_scoped(const char *name, int local)
+{
+	char line[PROTO_LINE_MAX], esc[3 * RT_BARRIER_NAME_MAX];
+	struct proto_msg m;
+	int err = rt.coord_fd < 0 ? -ENOTCONN
+				  : proto_send(rt.coord_fd, "BARRIER gen=%llu name=%s scope=%s",
+					       (unsigned long long)rt.generation,
+					       proto_escape(name, esc, sizeof(esc)),
+					       local ? "local" : "global");
+
+	if (err == -ENOTCONN)
+		cocoon_error("barrier %s: no coordinator", name);
 	while (!err) {
 		int n = proto_read_line(rt.coord_fd, &inbox, line, sizeof(line), -1);
 		if (n < 0)
@@ -120,12 +135,43 @@ int rt_barrier(const char *name)
 		const char *got = proto_get(&m, "name");
 		if (strcmp(m.verb, "GO") == 0 && got && strcmp(got, name) == 0)
 			return 0;
-		if (strcmp(m.verb, "RESUME") == 0) {
-			resumed_early = 1;
-			cocoon_error("the coordinator abandoned generation %llu",
-				     (unsigned long long)rt.generation);
-			return -ECANCELED;
-		}
+		if (strcmp(m.verb, "RESUME") == 0)
+			return abandoned();
+	}
+	return err;
+}
+
+int rt_barrier(const char *name)
+{
+	return rt_barrier_scoped(name, 0);
+}
+
+int rt_coord_request(const char *verb, struct proto_msg *m, char *line, size_t cap,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	if (rt.coord_fd < 0 || rt_gettid() != rt.ckpt_tid)
+		return -EPERM; /* only the checkpoint thread owns the connection */
+	va_start(ap, fmt);
+	err = proto_vsend(rt.coord_fd, fmt, ap);
+	va_end(ap);
+	while (!err) {
+		int n = proto_read_line(rt.coord_fd, &inbox, line, cap, -1);
+		if (n < 0)
+			return n;
+		if (proto_parse(line, m) != 0)
+			continue;
+		if (strcmp(m->verb, verb) == 0)
+			return 0;
+		if (strcmp(m->verb, "ERR") == 0)
+			return -EPROTO;
+		if (strcmp(m->verb, "RESUME") == 0 &&
+		    (uint64_t)proto_get_int(m, "gen", 0) == rt.generation)
+			return abandoned();
+		if (strcmp(m->verb, "KILL") == 0)
+			rt_sys2(SYS_kill, rt.real_pid, SIGKILL);
 	}
 	return err;
 }
@@ -151,6 +197,19 @@ static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, si
 	return rt_image_write(gen, path, cap);
 }
 
+/* Called by rt_restart_finish before the plugins restore, so that they can
+ * meet at barriers and use the key-value store. */
+void rt_coord_reconnect(void)
+{
+	int err = rt_coord_connect(1);
+
+	if (err) {
+		rt_warn("cannot reach coordinator at %s (%s); running without checkpoints",
+			rt.coord, strerror(-err));
+		coord_lost();
+	}
+}
+
 static void after_restart(void)
 {
 	int err = rt_restart_finish();
@@ -163,15 +222,10 @@ static void after_restart(void)
 	if (rt.restart_err_fd >= 0)
 		close(rt.restart_err_fd);
 	rt.restart_err_fd = -1;
-	err = rt_coord_connect(1);
-	if (err) {
-		rt_warn("cannot reach coordinator at %s (%s); running without checkpoints",
-			rt.coord, strerror(-err));
-		coord_lost();
-	}
 	rt_forks_allow();
 	rt_resume_all();
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);
+	rt_image_dir_set(NULL);
 	rt_arena_release();
 	if (rt.coord_fd >= 0)
 		proto_send(rt.coord_fd, "STATE state=running");
@@ -193,6 +247,8 @@ static void do_checkpoint(uint64_t gen)
 		goto wait_resume;
 	}
 	rt.generation = gen;
+	snprintf(path, sizeof(path), "%s/" CKPT_GEN_FMT, rt.ckpt_dir, (unsigned long long)gen);
+	rt_image_dir_set(path);
 	rt_log("checkpoint %llu: suspending", (unsigned long long)gen);
 	err = rt_plugins_event(COCOON_EV_PRESUSPEND, NULL);
 	if (!err)
@@ -227,6 +283,7 @@ wait_resume:
 	if (!resumed_early && wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
 		coord_lost();
 	rt_plugins_event(COCOON_EV_RESUME, NULL);
+	rt_image_dir_set(NULL);
 	rt_resume_all();
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);
 	rt_arena_release();

@@ -36,6 +36,27 @@ static const char *loaded_base;
 
 static char last_error[512];
 
+/* cocoon_image_dir(): set while a checkpoint or a restart runs. */
+static char image_dir[4096];
+
+/* Barriers may follow these events (RESUME: the coordinator has already
+ * ended the generation, there is no one to meet). */
+static int barrier_event(enum cocoon_event ev)
+{
+	return ev == COCOON_EV_PRESUSPEND || ev == COCOON_EV_PRECHECKPOINT ||
+	       ev == COCOON_EV_RESTART;
+}
+
+static int barriers_valid(const struct cocoon_plugin *p)
+{
+	for (const struct cocoon_barrier *b = p->barriers; b && b->name; b++)
+		if (!barrier_event(b->event) || !b->name[0] ||
+		    strlen(p->name) + strlen(b->name) + 2 > RT_BARRIER_NAME_MAX ||
+		    (b->scope != COCOON_BARRIER_GLOBAL && b->scope != COCOON_BARRIER_LOCAL))
+			return 0;
+	return 1;
+}
+
 int cocoon_plugin_register(const struct cocoon_plugin *p)
 {
 	if (!p || !p->name || !p->event)
@@ -44,6 +65,11 @@ int cocoon_plugin_register(const struct cocoon_plugin *p)
 		rt_warn("plugin %s needs API version %u, this runtime has %u", p->name,
 			p->api_version, COCOON_API_VERSION);
 		return -ENOTSUP;
+	}
+	if (!barriers_valid(p)) {
+		rt_warn("plugin %s declares a barrier Cocoon cannot run (event, name or scope)",
+			p->name);
+		return -EINVAL;
 	}
 	if (nplugins == MAX_PLUGINS)
 		return -ENOSPC;
@@ -71,19 +97,50 @@ static int bottom_up(enum cocoon_event ev)
 	       ev == COCOON_EV_RUNNING;
 }
 
+static int failed(const struct cocoon_plugin *p, int err, const char *what)
+{
+	if (!last_error[0])
+		cocoon_error("plugin %s failed: %s", p->name, strerror(-err));
+	rt_log("plugin %s: %s failed: %s", p->name, what, last_error);
+	return err;
+}
+
+/* The event to every plugin in its order, then the barriers declared for
+ * it, plugin by plugin in the same order: wait for every process in the
+ * barrier's scope, then run its reached(). */
 int rt_plugins_event(enum cocoon_event ev, void *arg)
 {
-	for (int k = 0; k < nplugins; k++) {
+	char name[RT_BARRIER_NAME_MAX];
+	int k, err;
+
+	for (k = 0; k < nplugins; k++) {
 		const struct cocoon_plugin *p = plugins[bottom_up(ev) ? k : nplugins - 1 - k];
-		int err = p->event(ev, arg);
-		if (err) {
-			if (!last_error[0])
-				cocoon_error("plugin %s failed: %s", p->name, strerror(-err));
-			rt_log("plugin %s: event %d failed: %s", p->name, ev, last_error);
-			return err;
+		if ((err = p->event(ev, arg)))
+			return failed(p, err, "event");
+	}
+	for (k = 0; k < nplugins && barrier_event(ev); k++) {
+		const struct cocoon_plugin *p = plugins[bottom_up(ev) ? k : nplugins - 1 - k];
+		for (const struct cocoon_barrier *b = p->barriers; b && b->name; b++) {
+			if (b->event != ev)
+				continue;
+			snprintf(name, sizeof(name), "%s/%s", p->name, b->name);
+			if ((err = rt_barrier_scoped(name, b->scope == COCOON_BARRIER_LOCAL)))
+				return failed(p, err, name);
+			if (b->reached && (err = b->reached()))
+				return failed(p, err, name);
 		}
 	}
 	return 0;
+}
+
+void rt_image_dir_set(const char *dir)
+{
+	snprintf(image_dir, sizeof(image_dir), "%s", dir ? dir : "");
+}
+
+const char *cocoon_image_dir(void)
+{
+	return image_dir[0] ? image_dir : NULL;
 }
 
 int cocoon_section_write(const char *name, const void *data, size_t len)

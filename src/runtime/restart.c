@@ -249,8 +249,16 @@ int rt_restart_finish(void)
 		err = load_table(rt.rargs.table_fd);
 	if (!err)
 		err = rt_environ_apply(rt.rargs.env_changes);
-	if (!err)
+	if (!err) {
+		char dir[sizeof(rt.rargs.image_path)];
+		snprintf(dir, sizeof(dir), "%s", rt.rargs.image_path);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = 0;
+		rt_image_dir_set(dir);
+		rt_coord_reconnect();
 		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
+	}
 	if (!err)
 		err = all_restored();
 	if (err && rt.rtable) {

@@ -126,6 +126,7 @@ void rt_signals_requeue(const siginfo_t *in, int n, int tid) RT_HIDDEN;
 int rt_ckpt_thread_start(void) RT_HIDDEN;
 int rt_coord_connect(int restarted) RT_HIDDEN;
 int rt_coord_welcome(void) RT_HIDDEN;
+void rt_coord_reconnect(void) RT_HIDDEN; /* after a restart */
 
 /* fork.c: joining the computation; checkpoints and forks exclude each other. */
 void rt_forks_quiesce(void) RT_HIDDEN;
@@ -134,7 +135,17 @@ void rt_hold_leave(void) RT_HIDDEN;
 void rt_forks_allow(void) RT_HIDDEN;
 void rt_identity_init(void) RT_HIDDEN;
 void rt_identity_publish(void) RT_HIDDEN;
+/* Wait until every process of the checkpoint or restart (local: on this
+ * host) reached barrier name; -ECANCELED if the coordinator gave up. */
+#define RT_BARRIER_NAME_MAX 64
 int rt_barrier(const char *name) RT_HIDDEN;
+int rt_barrier_scoped(const char *name, int local) RT_HIDDEN;
+/* Send a request to the coordinator from the checkpoint thread and read
+ * lines until one whose verb is `verb` or ERR arrives (in m, parsed from
+ * line): 0, -EPROTO for ERR, -ECANCELED if the generation was abandoned. */
+struct proto_msg;
+int rt_coord_request(const char *verb, struct proto_msg *m, char *line, size_t cap,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6))) RT_HIDDEN;
 
 /* writer.c */
 int rt_image_write(uint64_t gen, char *path_out, size_t cap) RT_HIDDEN;
@@ -156,6 +167,7 @@ void rt_sections_reset(void) RT_HIDDEN;
 int rt_sections_write_all(int fd, uint64_t *off, void *table, uint32_t *count) RT_HIDDEN;
 void rt_sections_load(const void *table, uint32_t count, const char *base) RT_HIDDEN;
 const char *rt_last_error(void) RT_HIDDEN;
+void rt_image_dir_set(const char *dir) RT_HIDDEN; /* NULL: none */
 void rt_clear_error(void) RT_HIDDEN;
 
 /* The built-in plugins, registered in this order (pid at the bottom). */

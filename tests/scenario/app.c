@@ -41,7 +41,7 @@ static void wait_file(const char *dir, const char *name)
 
 static int bare(void)
 {
-	static const struct cocoon_plugin p = { COCOON_API_VERSION, "bare", NULL };
+	static const struct cocoon_plugin p = { .api_version = COCOON_API_VERSION, .name = "bare" };
 	size_t len = 1;
 	int bad = 0;
 

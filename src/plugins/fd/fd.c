@@ -25,6 +25,7 @@
 
 #include "common/pathmap.h"
 #include "plugins/fd/anon.h"
+#include "plugins/fd/external.h"
 #include "plugins/fd/mqueue.h"
 #include "plugins/fd/fd.h"
 #include "plugins/fd/pty.h"
@@ -180,6 +181,11 @@ static int classify(struct scan *s, uint32_t i)
 		r->kind = FD_SAME;
 		return 0;
 	}
+	if (fd_external_is(r->fd, st)) {
+		r->kind = FD_EXTERNAL;
+		r->path_off = add_string(s, path);
+		return r->path_off ? 0 : -ENOMEM;
+	}
 	if (S_ISCHR(st->st_mode) && fd_pty_is_master(path)) {
 		void *blob;
 		long len = fd_pty_save(r->fd, &blob, &r->pipe_id);
@@ -328,6 +334,14 @@ static int mark_shared_pipes(struct scan *s)
 	return 0;
 }
 
+/* A connection a plugin owns is left alone (not pushed, not waited for). */
+static int external(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && fd_external_is(fd, &st);
+}
+
 static int fd_save(void)
 {
 	static int fds[MAX_FDS];
@@ -341,11 +355,12 @@ static int fd_save(void)
 	 * process of the computation to have done so. */
 	fd_sock_refresh_local(fds, n);
 	for (int i = 0; i < n; i++)
-		fd_sock_push(fds[i]);
+		if (!external(fds[i]))
+			fd_sock_push(fds[i]);
 	if ((err = rt_barrier("fd-sockets-pushed")))
 		return err;
 	for (int i = 0; i < n; i++)
-		if ((err = fd_sock_check_sent(fds[i])))
+		if (!external(fds[i]) && (err = fd_sock_check_sent(fds[i])))
 			return err;
 	s.recs = rt_alloc(sizeof(*s.recs) * (size_t)n + 1);
 	s.st = rt_alloc(sizeof(*s.st) * (size_t)n + 1);
@@ -600,6 +615,9 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 			err = place_pipe_end(r, tmp);
 		if (!err)
 			fcntl(r->fd, F_SETFL, r->flags & O_NONBLOCK);
+		break;
+	case FD_EXTERNAL:
+		err = move_to(open("/dev/null", O_RDWR), r->fd);
 		break;
 	case FD_EVENTFD:
 	case FD_TIMERFD:
