@@ -23,12 +23,20 @@ extern "C" {
 #define COCOON_API_VERSION 1
 #define COCOON_EXPORT __attribute__((visibility("default")))
 
-/* Events, in the order a checkpoint and a restart deliver them.  Checkpoint-
- * side events go to plugins from the top layer down, resume- and restart-
- * side events bottom up. */
+/* Events.  Checkpoint-side events (and those before something happens:
+ * EXIT, FORK_PREPARE, EXEC, THREAD_EXIT) go to plugins from the top layer
+ * down; resume- and restart-side events (and INIT, FORK_PARENT, FORK_CHILD,
+ * THREAD_START) bottom up. */
 enum cocoon_event {
 	COCOON_EV_INIT = 1,          /* runtime started in this process */
-	COCOON_EV_EXIT = 2,          /* process exits normally */
+	COCOON_EV_EXIT = 2,          /* process exits normally (exit(), return from main) */
+	/* Life-cycle events, in the thread that causes them: */
+	COCOON_EV_FORK_PREPARE = 3,  /* fork() begins, in the parent */
+	COCOON_EV_FORK_PARENT = 4,   /* fork() done, in the parent; arg: pid_t * (child's pid) */
+	COCOON_EV_FORK_CHILD = 5,    /* fork() done, in the child, which has joined the computation */
+	COCOON_EV_EXEC = 6,          /* an exec*() is about to run; arg: the path (const char *) */
+	COCOON_EV_THREAD_START = 7,  /* a new thread starts, in that thread */
+	COCOON_EV_THREAD_EXIT = 8,   /* a thread ends (returns, pthread_exit, cancelled), in it */
 	COCOON_EV_PRESUSPEND = 10,   /* a checkpoint begins, user threads still run */
 	COCOON_EV_PRECHECKPOINT = 11, /* user threads suspended: save state now */
 	COCOON_EV_CHECKPOINT_WRITTEN = 12, /* the image is durable */

@@ -338,7 +338,8 @@ int rt_ckpt_thread_start(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 1 << 20);
-	err = pthread_create(&th, &attr, ckpt_main, NULL);
+	RESOLVED(pthread_create);
+	err = real_pthread_create(&th, &attr, ckpt_main, NULL); /* not a program thread */
 	pthread_attr_destroy(&attr);
 	real_pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -err;

@@ -137,6 +137,7 @@ RT_EXPORT pid_t fork(void)
 	RESOLVED(fork);
 	if (!rt.active)
 		return real_fork();
+	rt_plugins_event(COCOON_EV_FORK_PREPARE, NULL);
 	rt_hold_enter();
 	if (pipe2(link, O_CLOEXEC) != 0) {
 		atomic_fetch_sub(&forks_active, 1);
@@ -149,6 +150,8 @@ RT_EXPORT pid_t fork(void)
 		close(link[0]);
 		rt_sys3(SYS_write, link[1], &vpid, sizeof(vpid));
 		close(link[1]);
+		if (rt.active)
+			rt_plugins_event(COCOON_EV_FORK_CHILD, NULL);
 		return 0;
 	}
 	int saved = errno, vpid = pid;
@@ -160,6 +163,10 @@ RT_EXPORT pid_t fork(void)
 	}
 	close(link[0]);
 	atomic_fetch_sub(&forks_active, 1);
+	if (pid > 0) {
+		pid_t child = vpid;
+		rt_plugins_event(COCOON_EV_FORK_PARENT, &child);
+	}
 	errno = saved;
 	return pid < 0 ? pid : vpid;
 }

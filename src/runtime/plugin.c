@@ -94,7 +94,8 @@ int rt_plugin_builtin(const struct cocoon_plugin *p)
 static int bottom_up(enum cocoon_event ev)
 {
 	return ev == COCOON_EV_INIT || ev == COCOON_EV_RESUME || ev == COCOON_EV_RESTART ||
-	       ev == COCOON_EV_RUNNING;
+	       ev == COCOON_EV_RUNNING || ev == COCOON_EV_FORK_PARENT ||
+	       ev == COCOON_EV_FORK_CHILD || ev == COCOON_EV_THREAD_START;
 }
 
 static int failed(const struct cocoon_plugin *p, int err, const char *what)

@@ -21,6 +21,7 @@
 
 #define REAL_LIST(X)                                                                        \
 	X(pid_t, fork, (void))                                                              \
+	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) \
 	X(int, pclose, (FILE *))                                                            \
 	X(int, execve, (const char *, char *const[], char *const[]))                        \
 	X(int, execv, (const char *, char *const[]))                                        \

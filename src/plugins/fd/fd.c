@@ -342,6 +342,24 @@ static int external(int fd)
 	return fstat(fd, &st) == 0 && fd_external_is(fd, &st);
 }
 
+/* PRECHECKPOINT: bytes a TCP sender still holds must reach the receiver's
+ * queue, where it is copied.  Push them out everywhere; the barrier
+ * "sockets-pushed" then waits for every process to have done so. */
+static int fd_push_sockets(void)
+{
+	static int fds[MAX_FDS];
+	int n = list_fds(fds, MAX_FDS);
+
+	if (n < 0)
+		return n;
+	fd_sock_refresh_local(fds, n);
+	for (int i = 0; i < n; i++)
+		if (!external(fds[i]))
+			fd_sock_push(fds[i]);
+	return 0;
+}
+
+/* After the barrier: save the fd table. */
 static int fd_save(void)
 {
 	static int fds[MAX_FDS];
@@ -350,15 +368,6 @@ static int fd_save(void)
 
 	if (n < 0)
 		return n;
-	/* Bytes a TCP sender still holds must reach the receiver's queue,
-	 * where it is copied: push them out everywhere, then wait for every
-	 * process of the computation to have done so. */
-	fd_sock_refresh_local(fds, n);
-	for (int i = 0; i < n; i++)
-		if (!external(fds[i]))
-			fd_sock_push(fds[i]);
-	if ((err = rt_barrier("fd-sockets-pushed")))
-		return err;
 	for (int i = 0; i < n; i++)
 		if (!external(fds[i]) && (err = fd_sock_check_sent(fds[i])))
 			return err;
@@ -745,14 +754,20 @@ static int fd_restore(void)
 static int fd_event(enum cocoon_event ev, void *arg)
 {
 	if (ev == COCOON_EV_PRECHECKPOINT)
-		return fd_save();
+		return fd_push_sockets();
 	if (ev == COCOON_EV_RESTART)
 		return fd_restore();
 	return 0;
 }
 
+static const struct cocoon_barrier fd_barriers[] = {
+	{ COCOON_EV_PRECHECKPOINT, "sockets-pushed", COCOON_BARRIER_GLOBAL, fd_save },
+	{ 0, NULL, 0, NULL },
+};
+
 const struct cocoon_plugin rt_plugin_fd = {
 	.api_version = COCOON_API_VERSION,
 	.name = "fd",
 	.event = fd_event,
+	.barriers = fd_barriers,
 };
