@@ -113,6 +113,15 @@ COCOON_EXPORT int cocoon_kv_query(const char *key, char *value, size_t cap, int 
  * others rely on what the leader did. */
 COCOON_EXPORT int cocoon_elect(const char *object);
 
+/* During RESUME or RESTART: keep the program's threads stopped until
+ * quiescent(arg) returns nonzero (the plugin's outside world has settled:
+ * a reconnection finished, a device is ready).  The runtime asks again
+ * every few milliseconds, for at most timeout_ms; if it never says yes,
+ * a restart fails (with cocoon_error's reason, if quiescent() gave one)
+ * and a resume goes on with a warning.  quiescent() runs on the checkpoint
+ * thread under the same rules as events.  At most 16 at a time. */
+COCOON_EXPORT int cocoon_delay_resume(int (*quiescent)(void *arg), void *arg, int timeout_ms);
+
 /* Record why the current event failed; shown to the user as one line. */
 COCOON_EXPORT void cocoon_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -83,3 +83,8 @@ int cocoon_elect(const char *object)
 {
 	return -ENOSYS;
 }
+
+int cocoon_delay_resume(int (*quiescent)(void *arg), void *arg, int timeout_ms)
+{
+	return -ENOSYS;
+}

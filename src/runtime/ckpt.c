@@ -283,6 +283,8 @@ wait_resume:
 	if (!resumed_early && wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
 		coord_lost();
 	rt_plugins_event(COCOON_EV_RESUME, NULL);
+	if (rt_plugins_wait_quiescent())
+		rt_warn("resuming anyway: %s", rt_last_error());
 	rt_image_dir_set(NULL);
 	rt_resume_all();
 	rt_plugins_event(COCOON_EV_RUNNING, NULL);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/image.h"
@@ -132,6 +133,58 @@ int rt_plugins_event(enum cocoon_event ev, void *arg)
 		}
 	}
 	return 0;
+}
+
+/* cocoon_delay_resume: conditions to meet before threads run again. */
+#define MAX_DELAYS 16
+static struct delay {
+	int (*quiescent)(void *);
+	void *arg;
+	int timeout_ms;
+} delays[MAX_DELAYS];
+static int ndelays;
+
+int cocoon_delay_resume(int (*quiescent)(void *), void *arg, int timeout_ms)
+{
+	if (!quiescent || timeout_ms < 0)
+		return -EINVAL;
+	if (ndelays == MAX_DELAYS)
+		return -ENOSPC;
+	delays[ndelays++] = (struct delay){ quiescent, arg, timeout_ms };
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rt_plugins_wait_quiescent(void)
+{
+	long long start = now_ms();
+	int err = 0;
+
+	for (int i = 0; i < ndelays && !err; i++) {
+		struct delay *d = &delays[i];
+		long pause_us = 500;
+		while (!d->quiescent(d->arg)) {
+			if (now_ms() - start >= d->timeout_ms) {
+				if (!last_error[0])
+					cocoon_error("a plugin's outside world did not settle in %d ms",
+						     d->timeout_ms);
+				err = -ETIMEDOUT;
+				break;
+			}
+			usleep((useconds_t)pause_us);
+			if (pause_us < 20000)
+				pause_us *= 2;
+		}
+	}
+	ndelays = 0;
+	return err;
 }
 
 void rt_image_dir_set(const char *dir)

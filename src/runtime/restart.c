@@ -258,6 +258,8 @@ int rt_restart_finish(void)
 		rt_image_dir_set(dir);
 		rt_coord_reconnect();
 		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
+		if (!err)
+			err = rt_plugins_wait_quiescent();
 	}
 	if (!err)
 		err = all_restored();

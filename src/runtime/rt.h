@@ -168,6 +168,8 @@ int rt_sections_write_all(int fd, uint64_t *off, void *table, uint32_t *count) R
 void rt_sections_load(const void *table, uint32_t count, const char *base) RT_HIDDEN;
 const char *rt_last_error(void) RT_HIDDEN;
 void rt_image_dir_set(const char *dir) RT_HIDDEN; /* NULL: none */
+/* Wait for every cocoon_delay_resume condition: 0, or -ETIMEDOUT. */
+int rt_plugins_wait_quiescent(void) RT_HIDDEN;
 void rt_clear_error(void) RT_HIDDEN;
 
 /* The built-in plugins, registered in this order (pid at the bottom). */

@@ -6,7 +6,10 @@
 # server SAVE, the others learn who through a barrier and the key-value
 # store; at restart every process reconnects over Cocoon's /dev/null
 # placeholder, one elected process says RESTORED, the others wait for its
-# key.  getpid() through the plugin's wrapper shows the virtual pid.
+# key.  Each process's threads stay stopped until the server's greeting on
+# its new connection has come (cocoon_delay_resume); a server that never
+# greets fails the restart with the plugin's reason, and the checkpoint
+# stays usable.  getpid() through the plugin's wrapper shows the virtual pid.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
 set -u
 . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
@@ -29,7 +32,8 @@ open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
 import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 log = open(sys.argv[2], "a", buffering=1)
 def serve(c):
-    c.sendall(b"hello\n")
+    if not os.path.exists(sys.argv[1] + ".silent"):
+        c.sendall(b"hello\n")
     for line in c.makefile():
         log.write(line)
 while True:
@@ -93,6 +97,8 @@ restart() { # $1: round
 		grep "restart leader" "$T/launch.err" | tail -2 |
 			grep -q "^probe $v: restart leader $who, getpid $v, real [0-9]*, dir set$" ||
 			fail "round $1: process $v: $(cat "$T/launch.err")"
+		wait_for "[ \$(grep -c '^probe $v: settled: hello' '$T/launch.err') -eq $1 ]" 10 ||
+			fail "round $1: process $v ran before its connection settled: $(cat "$T/launch.err")"
 	done
 }
 restart 1
@@ -101,6 +107,17 @@ restart 1
 [ "$(count SAVE)" -eq 3 ] || fail "want a third SAVE: $(cat "$T/server.log")"
 kill_all
 wait $rpid 2>/dev/null
+
+# a server that does not greet: the restart fails with the plugin's reason
+touch "$T/port.silent"
+"$COCOON" restart --ckpt-dir "$T/ckpt" >"$T/silent.out" 2>"$T/silent.err" </dev/null
+rc=$?
+[ $rc -ne 0 ] || fail "restart succeeded without the greeting"
+grep -q "probe: the server sent no greeting" "$T/silent.err" ||
+	fail "restart without greeting: $(cat "$T/silent.err")"
+wait_for "[ -z \"\$("$COCOON" status --json | tr -d ' \n' | grep -o '\"pid\":[0-9]*')\" ]" 10 ||
+	fail "processes left after the failed restart"
+rm "$T/port.silent"
 restart 2
 kill -TERM $rpid
 wait $rpid

@@ -147,6 +147,24 @@ static int checkpoint_elected(void)
 	return err;
 }
 
+/* The server greets each connection; until the new one's greeting is
+ * here, the program must not run (cocoon_delay_resume). */
+static char greeting[16];
+
+static int greeted(void *unused)
+{
+	ssize_t n = recv(conn_fd, greeting, sizeof(greeting) - 1, MSG_DONTWAIT);
+
+	if (n > 0) {
+		greeting[n] = 0;
+		if (greeting[n - 1] == '\n')
+			greeting[n - 1] = 0;
+		return 1;
+	}
+	cocoon_error("probe: the server sent no greeting");
+	return 0;
+}
+
 static int restart_met(void)
 {
 	say("restart leader %s, getpid %d, real %ld, dir %s\n", leader, (int)getpid(),
@@ -168,8 +186,15 @@ static int probe_event(enum cocoon_event ev, void *arg)
 			return err;
 		if ((err = elect_and_tell("RESTORED", "probe-restorer")))
 			return err;
+		if ((err = cocoon_delay_resume(greeted, NULL, 2000)))
+			return err;
 		/* the others wait on the store itself (no barrier in between) */
 		return learn_leader("probe-restorer", 10000);
+	case COCOON_EV_RUNNING:
+		if (greeting[0])
+			say("settled: %s\n", greeting);
+		greeting[0] = 0;
+		return 0;
 	default:
 		return 0;
 	}
