@@ -96,6 +96,20 @@ COCOON_EXPORT const char *cocoon_image_dir(void);
  * the new connection again. */
 COCOON_EXPORT int cocoon_fd_external(int fd);
 
+/* What a checkpoint does with a regular file (or directory, device) the
+ * program has open, chosen by the last rule whose pattern (fnmatch(3), '*'
+ * also matches '/') matches its path.  Rules come from `cocoon launch
+ * --file-policy PATTERN=save|reopen|leave`, then from cocoon_file_policy()
+ * calls; without one: reopen, and save a deleted file. */
+enum cocoon_file_policy {
+	COCOON_FILE_REOPEN = 1, /* reopen it by path at restart, at its offset */
+	COCOON_FILE_SAVE = 2,   /* keep its contents in the image; write them back to
+				 * the path at restart, then reopen it */
+	COCOON_FILE_LEAVE = 3,  /* neither: /dev/null holds the fd number at restart
+				 * (a plugin may put something there) */
+};
+COCOON_EXPORT int cocoon_file_policy(const char *pattern, enum cocoon_file_policy policy);
+
 /* The coordinator's key-value store, for plugins to find each other.  Only
  * from an event handler or a barrier's reached().  Keys (up to 255 bytes)
  * and values (up to 2047, text) are scoped to the current checkpoint or

@@ -88,3 +88,8 @@ int cocoon_delay_resume(int (*quiescent)(void *arg), void *arg, int timeout_ms)
 {
 	return -ENOSYS;
 }
+
+int cocoon_file_policy(const char *pattern, enum cocoon_file_policy policy)
+{
+	return -ENOSYS;
+}

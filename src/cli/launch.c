@@ -17,22 +17,28 @@
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/elf.h"
+#include "common/filepolicy.h"
 #include "common/proto.h"
 
 static const char *arg_coord, *arg_ckpt_dir;
 static int arg_interval;
 static const char *arg_plugin[32];
 static int arg_nplugins;
+static char arg_file_policy[8192]; /* PATTERN=POLICY lines */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
-		   "[--interval SECONDS] [--plugin LIB]... [--] PROGRAM [ARG...]\n"
+		   "[--interval SECONDS] [--plugin LIB]... [--file-policy PATTERN=POLICY]...\n"
+		   "       [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
 		   "Images go to DIR (default $%s, else ./%s).  Each --plugin loads a\n"
 		   "plugin library into every process, above the built-ins and the\n"
-		   "plugins named before it.\n",
+		   "plugins named before it.  --file-policy: what a checkpoint does with\n"
+		   "open files whose path matches PATTERN (fnmatch, '*' matches '/' too):\n"
+		   "save (contents in the image, written back at restart), reopen (the\n"
+		   "default), leave (not restored); the last matching rule wins.\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -135,6 +141,24 @@ static int preload_plugins(void)
 	return 0;
 }
 
+static int add_file_policy(const char *rule)
+{
+	char pattern[512];
+	size_t used = strlen(arg_file_policy);
+
+	if (file_policy_parse(rule, pattern, sizeof(pattern)) < 0 || strchr(rule, '\n')) {
+		cli_error("launch: --file-policy %s: want PATTERN=save|reopen|leave", rule);
+		return -1;
+	}
+	if (used + strlen(rule) + 2 > sizeof(arg_file_policy)) {
+		cli_error("launch: too many --file-policy rules");
+		return -1;
+	}
+	snprintf(arg_file_policy + used, sizeof(arg_file_policy) - used, "%s%s", used ? "\n" : "",
+		 rule);
+	return 0;
+}
+
 int cmd_launch(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -142,6 +166,7 @@ int cmd_launch(int argc, char **argv)
 		{ "ckpt-dir", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "plugin", required_argument, NULL, 'p' },
+		{ "file-policy", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -149,7 +174,7 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
@@ -160,6 +185,10 @@ int cmd_launch(int argc, char **argv)
 				return 2;
 			}
 			arg_plugin[arg_nplugins++] = optarg;
+			break;
+		case 'f':
+			if (add_file_policy(optarg))
+				return 2;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -188,6 +217,8 @@ int cmd_launch(int argc, char **argv)
 	}
 	if (cli_runtime_env(&a, dir) || preload_plugins())
 		return 1;
+	if (arg_file_policy[0])
+		setenv(ENV_FILE_POLICY, arg_file_policy, 1);
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
 			  "it will not be checkpointed", argv[optind]);

@@ -48,22 +48,6 @@ export PROBE_PORT
 
 count() { grep -c "^$1 " "$T/server.log"; }
 
-# kill -9 every process of the computation at once; wait until none runs
-# (zombies are fine: their parent is gone too)
-gone() {
-	for p in $victims; do
-		st=$(sed 's/.*) \(.\).*/\1/' "/proc/$p/stat" 2>/dev/null) && [ "$st" != Z ] && return 1
-	done
-	return 0
-}
-kill_all() {
-	victims=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | cut -d: -f2)
-	[ -n "$victims" ] || fail "no processes to kill"
-	kill -STOP $victims
-	kill -9 $victims
-	wait_for gone 10 || fail "still alive: $victims"
-}
-
 PROBE_PORT=$PROBE_PORT CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$T/ckpt" \
 	--plugin "$PLUGIN" -- "$APP" >"$T/launch.out" 2>>"$T/launch.err" </dev/null &
 pid=$!
@@ -71,7 +55,8 @@ pids="$pids $pid"
 wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/launch.err")"
 for g in 1 2; do
 	"$COCOON" checkpoint >"$T/ckpt.out" 2>&1 || fail "checkpoint $g: $(cat "$T/ckpt.out")"
-	[ "$(count SAVE)" -eq $g ] || fail "want $g SAVE from one elected process: $(cat "$T/server.log")"
+	wait_for "[ \$(count SAVE) -eq $g ]" 5 ||
+		fail "want $g SAVE from one elected process: $(cat "$T/server.log")"
 done
 leaders=$(grep -c "checkpoint leader" "$T/launch.err")
 [ "$leaders" -eq 4 ] || fail "both processes learn the leader at both checkpoints: $(cat "$T/launch.err")"
@@ -82,13 +67,17 @@ kill_all
 wait $pid 2>/dev/null
 
 # stderr is opened O_APPEND: what the restored processes write adds up
-restart() { # $1: round
+restart() { # $1: round, $2: RESTORED lines the server has seen by then, $3: "restart leader" lines
 	"$COCOON" restart --ckpt-dir "$T/ckpt" >"$T/restart$1.out" 2>"$T/restart$1.err" </dev/null &
 	rpid=$!
 	pids="$pids $rpid"
-	wait_for "[ \$(grep -c 'restart leader' '$T/launch.err') -eq $(($1 * 2)) ]" 20 ||
+	wait_for "[ \$(grep -c 'restart leader' '$T/launch.err') -eq $3 ]" 20 ||
 		fail "round $1: both processes report the restart: $(cat "$T/launch.err" "$T/restart$1.err")"
-	[ "$(count RESTORED)" -eq "$1" ] ||
+	# the server logs from its own threads: wait for the line, then check
+	# that no second one comes with it
+	wait_for "[ \$(count RESTORED) -ge $2 ]" 5 &&
+		[ "$(grep -c "restart leader" "$T/launch.err")" -eq $3 ] &&
+		[ "$(count RESTORED)" -eq "$2" ] ||
 		fail "round $1: want one RESTORED per restart: $(cat "$T/server.log")"
 	# the elected one's vpid, the same in both; getpid through the plugin
 	# is the virtual pid from before the checkpoint
@@ -101,10 +90,10 @@ restart() { # $1: round
 			fail "round $1: process $v ran before its connection settled: $(cat "$T/launch.err")"
 	done
 }
-restart 1
+restart 1 1 2
 # again after the restart: a checkpoint, a kill, a restart
 "$COCOON" checkpoint >"$T/ckpt.out" 2>&1 || fail "checkpoint after restart: $(cat "$T/ckpt.out")"
-[ "$(count SAVE)" -eq 3 ] || fail "want a third SAVE: $(cat "$T/server.log")"
+wait_for "[ \$(count SAVE) -eq 3 ]" 5 || fail "want a third SAVE: $(cat "$T/server.log")"
 kill_all
 wait $rpid 2>/dev/null
 
@@ -118,7 +107,9 @@ grep -q "probe: the server sent no greeting" "$T/silent.err" ||
 wait_for "[ -z \"\$("$COCOON" status --json | tr -d ' \n' | grep -o '\"pid\":[0-9]*')\" ]" 10 ||
 	fail "processes left after the failed restart"
 rm "$T/port.silent"
-restart 2
+# its elected process said RESTORED before giving up
+wait_for "[ \$(count RESTORED) -eq 2 ]" 5 || fail "failed restart: $(cat "$T/server.log")"
+restart 2 3 6 # the failed one's processes met at the barrier too
 kill -TERM $rpid
 wait $rpid
 rc=$?

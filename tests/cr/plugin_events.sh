@@ -17,20 +17,6 @@ APP=$BUILD/tests/apps/lifecycle
 [ -r "$PLUGIN" ] && [ -x "$APP" ] || fail "no $PLUGIN or $APP"
 [ -x /bin/true ] || fail "no /bin/true"
 
-gone() {
-	for p in $victims; do
-		st=$(sed 's/.*) \(.\).*/\1/' "/proc/$p/stat" 2>/dev/null) && [ "$st" != Z ] && return 1
-	done
-	return 0
-}
-kill_all() {
-	victims=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | cut -d: -f2)
-	[ -n "$victims" ] || fail "no processes to kill"
-	kill -STOP $victims
-	kill -9 $victims
-	wait_for gone 10 || fail "still alive: $victims"
-}
-
 # round N PID: signal the program (real pid PID, virtual pid P) and check
 # the events of that round, process by process, in order.
 round() {

@@ -35,3 +35,21 @@ one_error() {
 	[ "$(wc -l <"$2")" -eq 1 ] && [ "$(head -c 7 "$2")" = "cocoon:" ] ||
 		fail "$1: want one 'cocoon:' line on stderr, got: $(head -c 600 "$2")"
 }
+
+# kill_all: kill -9 every process of the computation ($COCOON status) at
+# once (stopped first, so none reacts to another's death), and wait until
+# none runs any more (zombies are fine: their parents are gone too).
+kill_all() {
+	victims=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | cut -d: -f2)
+	[ -n "$victims" ] || fail "no processes to kill"
+	kill -STOP $victims
+	kill -9 $victims
+	wait_for all_gone 10 || fail "still alive after kill -9: $victims"
+}
+
+all_gone() {
+	for p in $victims; do
+		st=$(sed 's/.*) \(.\).*/\1/' "/proc/$p/stat" 2>/dev/null) && [ "$st" != Z ] && return 1
+	done
+	return 0
+}

@@ -27,6 +27,7 @@
 #include "plugins/fd/anon.h"
 #include "plugins/fd/external.h"
 #include "plugins/fd/mqueue.h"
+#include "plugins/fd/policy.h"
 #include "plugins/fd/fd.h"
 #include "plugins/fd/pty.h"
 #include "plugins/fd/sock.h"
@@ -136,22 +137,30 @@ static int std_match(struct scan *s, int fd, const struct stat *st, const char *
 
 static int save_content(struct scan *s, uint32_t i)
 {
-	int fd = s->recs[i].fd;
+	int fd = s->recs[i].fd, rfd = fd;
 	const struct stat *st = &s->st[i];
 	uint64_t size = (uint64_t)st->st_size;
-	char *buf = rt_alloc(size ? size : 1);
+	char *buf = rt_alloc(size ? size : 1), proc[64];
 
 	if (!buf)
 		return -ENOMEM;
+	if ((s->recs[i].flags & O_ACCMODE) == O_WRONLY) { /* read it through another open */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	}
 	for (uint64_t got = 0; got < size;) {
-		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+		ssize_t n = rfd < 0 ? -1 : pread(rfd, buf + got, size - got, (off_t)got);
 		if (n <= 0) {
-			cocoon_error("fd %d: cannot read deleted file content: %s", fd,
+			cocoon_error("fd %d: cannot read the file's content: %s", fd,
 				     n < 0 ? strerror(errno) : "short read");
+			if (rfd != fd && rfd >= 0)
+				close(rfd);
 			return -EIO;
 		}
 		got += (uint64_t)n;
 	}
+	if (rfd != fd)
+		close(rfd);
 	return add_blob(s, i, buf, size);
 }
 
@@ -181,7 +190,8 @@ static int classify(struct scan *s, uint32_t i)
 		r->kind = FD_SAME;
 		return 0;
 	}
-	if (fd_external_is(r->fd, st)) {
+	if (fd_external_is(r->fd, st) ||
+	    (path[0] == '/' && fd_policy_for(path) == COCOON_FILE_LEAVE)) {
 		r->kind = FD_EXTERNAL;
 		r->path_off = add_string(s, path);
 		return r->path_off ? 0 : -ENOMEM;
@@ -233,6 +243,8 @@ static int classify(struct scan *s, uint32_t i)
 			r->kind = FD_MEMFD;
 		} else if (st->st_nlink == 0) {
 			r->kind = FD_DELETED;
+		} else if (fd_policy_for(path) == COCOON_FILE_SAVE) {
+			r->kind = FD_SAVED;
 		} else {
 			r->kind = FD_REG;
 			r->pipe_id = fd_file_id(st->st_dev, st->st_ino, r->pos,
@@ -551,6 +563,29 @@ static int recreate_content(struct restore *rs, const struct fd_rec *r, const ch
 	return again < 0 ? -errno : again;
 }
 
+/* The "save" policy: the file gets back the contents it had at the
+ * checkpoint (created if it is gone). */
+static int write_back(struct restore *rs, const struct fd_rec *r, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	const char *p = rs->data + r->data_off;
+	uint64_t left = r->data_len;
+
+	if (fd < 0)
+		return -errno;
+	while (left) {
+		ssize_t n = write(fd, p, left);
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+			close(fd);
+			return err;
+		}
+		p += n;
+		left -= (uint64_t)n;
+	}
+	return close(fd) == 0 ? 0 : -errno;
+}
+
 static int restore_one(struct restore *rs, const struct fd_rec *r)
 {
 	static char moved[PATH_MAX];
@@ -604,6 +639,11 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 	case FD_DIR:
 		err = move_to(open(path, O_RDONLY | O_DIRECTORY), r->fd);
 		break;
+	case FD_SAVED:
+		err = write_back(rs, r, path);
+		if (!err)
+			err = move_to(open(path, open_flags), r->fd);
+		break;
 	case FD_DELETED:
 	case FD_MEMFD:
 		tmp = recreate_content(rs, r, path);
@@ -644,7 +684,7 @@ static int restore_one(struct restore *rs, const struct fd_rec *r)
 			     strerror(-err));
 		return err;
 	}
-	if (r->kind == FD_REG || r->kind == FD_DIR || r->kind == FD_DELETED ||
+	if (r->kind == FD_REG || r->kind == FD_DIR || r->kind == FD_DELETED || r->kind == FD_SAVED ||
 	    r->kind == FD_MEMFD)
 		if (r->pos >= 0 && !(r->flags & O_APPEND) && lseek(r->fd, 0, SEEK_CUR) != r->pos)
 			lseek(r->fd, r->pos, SEEK_SET);
@@ -753,6 +793,8 @@ static int fd_restore(void)
 
 static int fd_event(enum cocoon_event ev, void *arg)
 {
+	if (ev == COCOON_EV_INIT)
+		fd_policy_init();
 	if (ev == COCOON_EV_PRECHECKPOINT)
 		return fd_push_sockets();
 	if (ev == COCOON_EV_RESTART)

@@ -34,8 +34,10 @@ enum fd_kind {
 	FD_INOTIFY = 18, /* inotify.c: watches re-added by path, same wds */
 	FD_MQUEUE = 19, /* mqueue.c: POSIX message queue, by name; the restart
 			 * command puts back its messages (struct fd_mqueue) */
-	FD_EXTERNAL = 20, /* marked by a plugin (cocoon_fd_external): /dev/null
-			   * at restart until the plugin puts its own there */
+	FD_EXTERNAL = 20, /* marked by a plugin (cocoon_fd_external), or a file
+			   * under the "leave" policy: /dev/null at restart */
+	FD_SAVED = 21,  /* regular file under the "save" policy: contents saved,
+			 * written back to its path at restart, then reopened */
 	FD_FIFO = 17,   /* named pipe, reopened by path; the restart command holds
 			 * it open meanwhile and puts back the bytes a reader saw */
 };
