@@ -38,7 +38,7 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODES = ["once", "twice", "again", "reuse"]
+MODES = ["once", "twice", "again", "reuse", "forked"]
 TEST_USER = "cocoontest"
 POLL = 0.05  # seconds between polls of a condition
 SKIP_RC = 77
@@ -371,7 +371,8 @@ class Run:
             time.sleep(POLL * 2)
 
     def checkpoint(self, want_gen):
-        rc, out, err = self.cocoon("checkpoint", "checkpoint")
+        forked = ["--forked"] if self.mode == "forked" else []
+        rc, out, err = self.cocoon("checkpoint", "checkpoint", *forked)
         lines = out.splitlines()
         if not lines or lines[0].strip() != "generation %d" % want_gen:
             raise Failure("checkpoint printed %r, want 'generation %d' first" % (out[:200], want_gen))
@@ -520,7 +521,7 @@ def run_cr(r, prog):
         r.finish(p, "second restart from the same image")
         return
     p = restart_and_check(r, before)
-    if r.mode == "again":
+    if r.mode in ("again", "forked"):
         r.checkpoint(2)
         r.wait_running(p)
         before = snapshot(p.pid)

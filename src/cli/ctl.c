@@ -19,6 +19,7 @@
 static const char *arg_coord;
 static bool arg_json;
 static int arg_interval = -1;
+static bool arg_forked;
 
 /* One connection and its input buffer (too big for the stack of a helper). */
 struct ctl {
@@ -31,7 +32,7 @@ struct ctl {
 
 static struct ctl ctl;
 
-enum { OPT_COORD = 'c', OPT_JSON = 'j', OPT_INTERVAL = 'i', OPT_HELP = 'h' };
+enum { OPT_COORD = 'c', OPT_JSON = 'j', OPT_INTERVAL = 'i', OPT_FORKED = 'f', OPT_HELP = 'h' };
 
 /* Options shared by the three commands; `extra` names the ones a command
  * accepts beyond --coord and --help.  0, or the exit status to return. */
@@ -41,6 +42,7 @@ static int parse_options(int argc, char **argv, const char *extra, void (*usage)
 		{ "coord", required_argument, NULL, OPT_COORD },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "forked", no_argument, NULL, OPT_FORKED },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 },
 	};
@@ -68,6 +70,9 @@ static int parse_options(int argc, char **argv, const char *extra, void (*usage)
 				cli_error("%s: bad --interval '%s'", argv[0], optarg);
 				return 2;
 			}
+			break;
+		case OPT_FORKED:
+			arg_forked = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -128,10 +133,12 @@ static int is_err(const char *what)
 
 static void usage_checkpoint(FILE *f)
 {
-	fprintf(f, "usage: cocoon checkpoint [--coord HOST:PORT] [--interval SECS]\n"
+	fprintf(f, "usage: cocoon checkpoint [--coord HOST:PORT] [--forked] [--interval SECS]\n"
 		   "Checkpoint every process of the computation now and wait until the\n"
 		   "generation is complete; prints its number and the image paths.\n\n"
 		   "  -c, --coord HOST:PORT  coordinator (default $%s, else %s:%d)\n"
+		   "      --forked           each process forks a copy that writes its image\n"
+		   "                         while the program goes on at once\n"
 		   "      --interval SECS    instead, checkpoint every SECS seconds (0: stop)\n"
 		   "  -h, --help             show this help\n",
 		ENV_COORD, COCOON_DEFAULT_HOST, COCOON_DEFAULT_PORT);
@@ -149,7 +156,7 @@ static int set_interval(void)
 
 int cmd_checkpoint(int argc, char **argv)
 {
-	int r = parse_options(argc, argv, "i", usage_checkpoint);
+	int r = parse_options(argc, argv, "if", usage_checkpoint);
 
 	if (r)
 		return r;
@@ -159,7 +166,7 @@ int cmd_checkpoint(int argc, char **argv)
 		return set_interval();
 	/* no timeout: a checkpoint of a big computation takes what it takes;
 	 * the coordinator answers ERR if it loses a process meanwhile */
-	if (proto_send(ctl.fd, "CHECKPOINT") < 0 || next_msg(-1))
+	if (proto_send(ctl.fd, "CHECKPOINT forked=%d", arg_forked) < 0 || next_msg(-1))
 		return 1;
 	if (is_err("checkpoint failed"))
 		return 1;

@@ -25,12 +25,13 @@ static int arg_interval;
 static const char *arg_plugin[32];
 static int arg_nplugins;
 static char arg_file_policy[8192]; /* PATTERN=POLICY lines */
+static int arg_forked;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
-		   "[--interval SECONDS] [--plugin LIB]... [--file-policy PATTERN=POLICY]...\n"
-		   "       [--] PROGRAM [ARG...]\n"
+		   "[--interval SECONDS] [--forked] [--plugin LIB]...\n"
+		   "       [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
 		   "Images go to DIR (default $%s, else ./%s).  Each --plugin loads a\n"
@@ -38,7 +39,9 @@ static void usage(FILE *f)
 		   "plugins named before it.  --file-policy: what a checkpoint does with\n"
 		   "open files whose path matches PATTERN (fnmatch, '*' matches '/' too):\n"
 		   "save (contents in the image, written back at restart), reopen (the\n"
-		   "default), leave (not restored); the last matching rule wins.\n",
+		   "default), leave (not restored); the last matching rule wins.\n"
+		   "--forked: every checkpoint forks a copy of each process that writes\n"
+		   "its image while the program goes on.\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -167,6 +170,7 @@ int cmd_launch(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "plugin", required_argument, NULL, 'p' },
 		{ "file-policy", required_argument, NULL, 'f' },
+		{ "forked", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -174,7 +178,7 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
@@ -190,6 +194,7 @@ int cmd_launch(int argc, char **argv)
 			if (add_file_policy(optarg))
 				return 2;
 			break;
+		case 'F': arg_forked = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -219,6 +224,8 @@ int cmd_launch(int argc, char **argv)
 		return 1;
 	if (arg_file_policy[0])
 		setenv(ENV_FILE_POLICY, arg_file_policy, 1);
+	if (arg_forked)
+		setenv(ENV_FORKED, "1", 1);
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
 			  "it will not be checkpointed", argv[optind]);

@@ -16,6 +16,7 @@
 #define ENV_LOG "COCOON_LOG"           /* "debug" for per-process logs */
 #define ENV_SIGNAL "COCOON_SIGNAL"     /* override the suspend signal */
 #define ENV_FILE_POLICY "COCOON_FILE_POLICY" /* PATTERN=POLICY lines (--file-policy) */
+#define ENV_FORKED "COCOON_FORKED" /* "1": checkpoints use a forked writer (--forked) */
 #define ENV_FAULT "COCOON_FAULT"       /* fault injection point, for tests */
 
 /* Names inside a checkpoint directory. */

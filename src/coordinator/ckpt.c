@@ -133,7 +133,7 @@ static void complete(struct coord *co)
 	end_ckpt(co);
 }
 
-int coord_ckpt_start(struct coord *co, struct client *asker)
+int coord_ckpt_start(struct coord *co, struct client *asker, bool forked)
 {
 	struct ckpt *ck = &co->ck;
 	struct client *c;
@@ -146,6 +146,7 @@ int coord_ckpt_start(struct coord *co, struct client *asker)
 		return 0; /* joins the running one */
 	if (coord_restarting(co)) {
 		co->ckpt_deferred = true;
+		co->ckpt_deferred_forked |= forked;
 		return 0;
 	}
 	if (co->nprocs == 0) {
@@ -172,6 +173,7 @@ int coord_ckpt_start(struct coord *co, struct client *asker)
 		return r;
 	}
 	ck->active = true;
+	ck->forked = forked;
 	coord_debug(co, "checkpoint generation %llu of %d processes", ck->gen, co->nprocs);
 	for (int i = 0; i < co->nclients; i++) {
 		c = co->clients[i];
@@ -190,7 +192,7 @@ int coord_ckpt_start(struct coord *co, struct client *asker)
 	}
 	proto_escape(ck->gen_dir, esc, sizeof(esc));
 	for_each_part(co, c)
-		coord_send(co, c, "SUSPEND gen=%llu dir=%s", ck->gen, esc);
+		coord_send(co, c, "SUSPEND gen=%llu dir=%s forked=%d", ck->gen, esc, ck->forked);
 	return 0;
 }
 
@@ -314,5 +316,5 @@ void coord_ckpt_join_late(struct coord *co, struct client *c)
 	ck->nparts++;
 	proto_escape(ck->gen_dir, esc, sizeof(esc));
 	coord_debug(co, "process %lld joins generation %llu late", c->vpid, ck->gen);
-	coord_send(co, c, "SUSPEND gen=%llu dir=%s", ck->gen, esc);
+	coord_send(co, c, "SUSPEND gen=%llu dir=%s forked=%d", ck->gen, esc, ck->forked);
 }

@@ -75,6 +75,7 @@ struct barriers {
 
 struct ckpt {
 	bool active;
+	bool forked;  /* processes write their images from forked copies */
 	unsigned long long gen;
 	char gen_dir[4096];
 	int nparts;   /* processes sent SUSPEND */
@@ -120,6 +121,7 @@ struct coord {
 	unsigned long long gen_failed;   /* last failed one, to sweep late writes */
 	struct ckpt ck;
 	bool ckpt_deferred;              /* asked for while a restart is pending */
+	bool ckpt_deferred_forked;
 
 	struct restart rs;
 
@@ -146,7 +148,7 @@ void coord_dispatch(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_set_dir(struct coord *co, const char *dir);
 
 /* ckpt.c: the checkpoint sequence */
-int coord_ckpt_start(struct coord *co, struct client *asker);
+int coord_ckpt_start(struct coord *co, struct client *asker, bool forked);
 void coord_ckpt_join_late(struct coord *co, struct client *c);
 void coord_ckpt_barrier(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_ckpt_written(struct coord *co, struct client *c, struct proto_msg *m);

@@ -127,7 +127,7 @@ typedef void (*verb_fn)(struct coord *co, struct client *c, struct proto_msg *m)
 
 static void do_checkpoint(struct coord *co, struct client *c, struct proto_msg *m)
 {
-	coord_ckpt_start(co, c);
+	coord_ckpt_start(co, c, proto_get_int(m, "forked", 0) == 1);
 }
 
 static void do_status(struct coord *co, struct client *c, struct proto_msg *m)

@@ -33,7 +33,7 @@ static void interval_fired(struct coord *co)
 		return;
 	if (co->nprocs > 0 && !co->ck.active && !coord_restarting(co)) {
 		coord_debug(co, "interval checkpoint");
-		coord_ckpt_start(co, NULL);
+		coord_ckpt_start(co, NULL, false);
 	}
 }
 

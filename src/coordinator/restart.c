@@ -39,7 +39,8 @@ void coord_restart_end(struct coord *co)
 	co->rs.expect = 0;
 	if (co->ckpt_deferred) {
 		co->ckpt_deferred = false;
-		coord_ckpt_start(co, NULL);
+		coord_ckpt_start(co, NULL, co->ckpt_deferred_forked);
+		co->ckpt_deferred_forked = false;
 	}
 }
 

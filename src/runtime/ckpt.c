@@ -176,9 +176,11 @@ int rt_coord_request(const char *verb, struct proto_msg *m, char *line, size_t c
 	return err;
 }
 
-/* Save this thread's context, then write the image.  Returns 1 when the
- * context is resumed after a restart. */
-static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, size_t cap)
+/* Save this thread's context, then write the image (forked: start the
+ * copy that writes it).  Returns 1 when the context is resumed after a
+ * restart. */
+static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, size_t cap,
+						    int forked)
 {
 	struct rt_thread *t = &rt.ckpt_thread;
 	size_t len = 0;
@@ -194,7 +196,7 @@ static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, si
 		rt_sys2(SYS_prctl, PR_SET_NAME, t->comm);
 		return 1;
 	}
-	return rt_image_write(gen, path, cap);
+	return forked ? rt_writer_fork(gen, path, cap) : rt_image_write(gen, path, cap, NULL);
 }
 
 /* Called by rt_restart_finish before the plugins restore, so that they can
@@ -232,11 +234,24 @@ static void after_restart(void)
 	rt_log("restart complete");
 }
 
-static void do_checkpoint(uint64_t gen)
+/* User threads run again: after the generation is complete, or (forked)
+ * as soon as every process has its snapshot. */
+static void resume_program(void)
+{
+	rt_plugins_event(COCOON_EV_RESUME, NULL);
+	if (rt_plugins_wait_quiescent())
+		rt_warn("resuming anyway: %s", rt_last_error());
+	rt_image_dir_set(NULL);
+	rt_resume_all();
+	rt_plugins_event(COCOON_EV_RUNNING, NULL);
+	rt_forks_allow();
+}
+
+static void do_checkpoint(uint64_t gen, int forked)
 {
 	char path[4400], line[PROTO_LINE_MAX], err_esc[1600];
 	struct proto_msg m;
-	int err;
+	int err, resumed = 0;
 
 	rt_forks_quiesce();
 	rt_sections_reset();
@@ -249,7 +264,7 @@ static void do_checkpoint(uint64_t gen)
 	rt.generation = gen;
 	snprintf(path, sizeof(path), "%s/" CKPT_GEN_FMT, rt.ckpt_dir, (unsigned long long)gen);
 	rt_image_dir_set(path);
-	rt_log("checkpoint %llu: suspending", (unsigned long long)gen);
+	rt_log("checkpoint %llu%s: suspending", (unsigned long long)gen, forked ? " (forked)" : "");
 	err = rt_plugins_event(COCOON_EV_PRESUSPEND, NULL);
 	if (!err)
 		err = rt_suspend_all();
@@ -260,11 +275,21 @@ static void do_checkpoint(uint64_t gen)
 	if (!err)
 		err = rt_plugins_event(COCOON_EV_PRECHECKPOINT, NULL);
 	if (!err) {
-		err = save_and_write(gen, path, sizeof(path));
+		err = save_and_write(gen, path, sizeof(path), forked);
 		if (err == 1) {
 			after_restart();
 			return;
 		}
+	}
+	/* Every process's memory is captured: none may run on before. */
+	if (!err)
+		err = rt_barrier("snapshot");
+	if (forked && !err) {
+		resume_program();
+		resumed = 1;
+		err = rt_writer_wait(path, sizeof(path));
+	} else if (forked) {
+		rt_writer_abandon();
 	}
 	if (err && resumed_early) {
 		rt_log("checkpoint %llu abandoned by the coordinator", (unsigned long long)gen);
@@ -282,14 +307,9 @@ static void do_checkpoint(uint64_t gen)
 wait_resume:
 	if (!resumed_early && wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
 		coord_lost();
-	rt_plugins_event(COCOON_EV_RESUME, NULL);
-	if (rt_plugins_wait_quiescent())
-		rt_warn("resuming anyway: %s", rt_last_error());
-	rt_image_dir_set(NULL);
-	rt_resume_all();
-	rt_plugins_event(COCOON_EV_RUNNING, NULL);
+	if (!resumed)
+		resume_program();
 	rt_arena_release();
-	rt_forks_allow();
 	if (rt.coord_fd >= 0)
 		proto_send(rt.coord_fd, "STATE state=running");
 	rt_log("checkpoint %llu: resumed", (unsigned long long)gen);
@@ -316,7 +336,8 @@ static void *ckpt_main(void *arg)
 		if (proto_parse(line, &m) != 0)
 			continue;
 		if (strcmp(m.verb, "SUSPEND") == 0) {
-			do_checkpoint((uint64_t)proto_get_int(&m, "gen", 0));
+			do_checkpoint((uint64_t)proto_get_int(&m, "gen", 0),
+				      rt.forked || proto_get_int(&m, "forked", 0) == 1);
 		} else if (strcmp(m.verb, "KILL") == 0) {
 			rt_sys2(SYS_kill, rt.real_pid, SIGKILL);
 		} else if (strcmp(m.verb, "DENIED") == 0) {

@@ -66,6 +66,7 @@ struct rt_state {
 	char ckpt_dir[4096];
 	char progname[64];
 	char hostname[64];
+	int forked;            /* COCOON_FORKED=1: every checkpoint uses a forked writer */
 	int fault_gen;         /* COCOON_FAULT=<kind>:<gen> */
 	char fault_kind[16];
 	/* Threads saved at the last checkpoint. */
@@ -148,7 +149,16 @@ int rt_coord_request(const char *verb, struct proto_msg *m, char *line, size_t c
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6))) RT_HIDDEN;
 
 /* writer.c */
-int rt_image_write(uint64_t gen, char *path_out, size_t cap) RT_HIDDEN;
+/* Write this process's image into the generation's directory.  With
+ * copy_fd (a forked writer): save shared memory, then split
+ * (rt_writer_split): the program returns 0 at once, its copy writes the
+ * rest and returns with *copy_fd set. */
+int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd) RT_HIDDEN;
+/* forked.c: the forked writer */
+int rt_writer_fork(uint64_t gen, char *path, size_t cap) RT_HIDDEN;
+long rt_writer_split(int *copy_fd) RT_HIDDEN; /* 0 in the copy, its pid in the program */
+int rt_writer_wait(char *path, size_t cap) RT_HIDDEN;
+void rt_writer_abandon(void) RT_HIDDEN;
 
 /* restart.c */
 __attribute__((noreturn)) void rt_restart_entry(struct rst_args *a);

@@ -221,9 +221,8 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 	return 0;
 }
 
-static int save_region(struct writer *w, const struct rt_vma *v)
+static int save_region(struct writer *w, const struct rt_vma *v, struct img_region *r)
 {
-	struct img_region *r = &w->regions[w->nregions];
 	int keep_zero = 0, store = 1;
 
 	memset(r, 0, sizeof(*r));
@@ -302,8 +301,6 @@ static int save_region(struct writer *w, const struct rt_vma *v)
 		err = save_pages(w, r, keep_zero);
 	if (store && !(v->prot & PROT_READ))
 		mprotect((void *)v->start, v->end - v->start, v->prot);
-	if (!err)
-		w->nregions++;
 	return err;
 }
 
@@ -386,7 +383,28 @@ static void fill_header(struct writer *w, uint32_t nthreads, uint32_t nsections)
 	h->header_sum = img_header_sum(h);
 }
 
-static int write_body(struct writer *w)
+/* Which regions save_regions saves: shared ones (a forked writer's program
+ * would change them under it: not copied on write), private ones. */
+#define SAVE_SHARED 1
+#define SAVE_PRIVATE 2
+
+static int save_regions(struct writer *w, const struct rt_vma *vmas, int n, const int *slot,
+			int which)
+{
+	for (int i = 0; i < n; i++) {
+		if (slot[i] < 0 || !(which & (vmas[i].shared ? SAVE_SHARED : SAVE_PRIVATE)))
+			continue;
+		int err = save_region(w, &vmas[i], &w->regions[slot[i]]);
+		if (err)
+			return err;
+		if (fault_at("stall", w->gen))
+			for (;;)
+				pause();
+	}
+	return 0;
+}
+
+static int write_body(struct writer *w, int *copy_fd)
 {
 	struct rt_vma *vmas;
 	int n = rt_maps_read(&vmas), err;
@@ -400,7 +418,8 @@ static int write_body(struct writer *w)
 	w->strings = rt_alloc(w->strings_cap);
 	w->pm = rt_alloc(PM_CHUNK * 8);
 	w->bounce = rt_alloc(BOUNCE_SIZE);
-	if (!w->regions || !w->runs || !w->strings || !w->pm || !w->bounce)
+	int *slot = rt_alloc(sizeof(int) * (size_t)n + 1);
+	if (!w->regions || !w->runs || !w->strings || !w->pm || !w->bounce || !slot)
 		return -ENOMEM;
 	add_string(w, ""); /* offset 0 means "no path" */
 	if ((err = rt_mm_read(&w->h->mm)))
@@ -408,15 +427,26 @@ static int write_body(struct writer *w)
 	if (lseek(w->fd, IMG_HEADER_SIZE, SEEK_SET) < 0)
 		return -errno;
 	w->off = IMG_HEADER_SIZE;
-	for (int i = 0; i < n; i++) {
-		if (skipped(&vmas[i], w->h))
-			continue;
-		if ((err = save_region(w, &vmas[i])))
+	/* Regions keep the order of the maps; their data may come in any. */
+	for (int i = 0; i < n; i++)
+		slot[i] = skipped(&vmas[i], w->h) ? -1 : (int)w->nregions++;
+	if (!copy_fd) {
+		err = save_regions(w, vmas, n, slot, SAVE_SHARED | SAVE_PRIVATE);
+	} else {
+		/* Shared memory from the program itself (a copy would not even see
+		 * its pages in pagemap); then a copy writes the private memory it
+		 * got copy-on-write, and the program may go on. */
+		if ((err = save_regions(w, vmas, n, slot, SAVE_SHARED)))
 			return err;
-		if (fault_at("stall", w->gen))
-			for (;;)
-				pause();
+		long pid = rt_writer_split(copy_fd);
+		if (pid != 0)
+			return pid < 0 ? (int)pid : 1;
+		close(w->pagemap_fd);
+		w->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		err = save_regions(w, vmas, n, slot, SAVE_PRIVATE);
 	}
+	if (err)
+		return err;
 	struct img_section *sections = rt_alloc(sizeof(*sections) * IMG_MAX_SECTIONS);
 	struct img_thread *threads = rt_alloc(sizeof(*threads) * (RT_MAX_THREADS + 1));
 	uint32_t nsections = 0, nthreads = 0;
@@ -435,7 +465,7 @@ static int write_body(struct writer *w)
 	return fsync(w->fd) ? -errno : 0;
 }
 
-int rt_image_write(uint64_t gen, char *path_out, size_t cap)
+int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 {
 	char dir[4200], tmp[4400];
 	struct writer w = { .fd = -1, .gen = gen };
@@ -458,7 +488,11 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap)
 		goto out;
 	}
 	memset(w.h, 0, IMG_HEADER_SIZE);
-	err = write_body(&w);
+	err = write_body(&w, copy_fd);
+	if (err == 1) { /* the program, while its copy writes the rest */
+		err = 0;
+		goto out;
+	}
 	if (err) {
 		if (!rt_last_error()[0])
 			cocoon_error("writing image %s: %s", tmp, strerror(-err));
