@@ -140,3 +140,4 @@ clean:
 
 .PHONY: all tests check demo bench install indent clean
 .DELETE_ON_ERROR:
+include examples/eda/eda.mk

@@ -140,6 +140,16 @@ class Drain(threading.Thread):
     def text(self):
         return b"".join(self.chunks).decode(errors="replace")
 
+    def pause(self, n, timeout=10.0):
+        """memprog's n-th "pause SECONDS" line (after the n-th checkpoint)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            got = [l.split()[1] for l in self.text().splitlines() if l.startswith("pause ")]
+            if len(got) >= n:
+                return float(got[n - 1])
+            time.sleep(0.01)
+        raise BenchError("memprog printed no pause line after checkpoint %d" % n)
+
 
 def timed(argv, **kw):
     t = time.perf_counter()
@@ -240,6 +250,10 @@ def mem_case(mib, kind):
         if len(imgs) != 1:
             raise BenchError("checkpoint printed no image path: %r" % out)
         res["image"] = os.stat(imgs[0]).st_blocks * 512
+        res["pause"] = drain.pause(1)
+        # The same, forked; the restarts below start from this image.
+        res["fk_ckpt"], _ = timed([COCOON, "checkpoint", "--forked"], env=env)
+        res["fk_pause"] = drain.pause(2)
 
         os.kill(procs[0]["pid"], signal.SIGKILL)
         p.wait(timeout=30)
@@ -579,16 +593,18 @@ def part1():
             failed = True
             continue
         failed |= r["verify"] != "ok"
-        rows.append([size(r["mib"]), kind, secs(r["ckpt"]), "%.0f MiB" % (r["image"] / (1 << 20)),
+        rows.append([size(r["mib"]), kind, secs(r["ckpt"]), secs(r["pause"]),
+                     secs(r["fk_ckpt"]), secs(r["fk_pause"]),
+                     "%.0f MiB" % (r["image"] / (1 << 20)),
                      secs(r["dd_w"]), ratio(r["ckpt"], r["dd_w"]),
                      secs(r["touch"]), secs(r["rst_hot"]), secs(r["dd_hot"]), ratio(r["rst_hot"], r["dd_hot"]),
                      secs(r.get("rst_cold")), secs(r["dd_cold"]),
                      ratio(r.get("rst_cold"), r["dd_cold"]), r["verify"]])
     print("1. Checkpoint and restart (seconds)")
-    head = ["", "", "", "", "", "", "", "restart", "dd-read", "rst/dd",
+    head = ["", "", "", "", "forked", "forked", "", "", "", "", "restart", "dd-read", "rst/dd",
             "restart", "dd-read", "rst/dd", ""]
-    head2 = ["size", "kind", "ckpt", "image", "dd-write", "ckpt/dd", "touch",
-             "hot", "hot", "hot", "cold", "cold", "cold", "verify"]
+    head2 = ["size", "kind", "ckpt", "pause", "ckpt", "pause", "image", "dd-write", "ckpt/dd",
+             "touch", "hot", "hot", "hot", "cold", "cold", "cold", "verify"]
     errors = [r for r in rows if len(r) == 3]
     good = [r for r in rows if len(r) != 3]
     table([head, head2], good, right_from=2)
@@ -596,6 +612,9 @@ def part1():
         print("%s %s  %s" % tuple(r))
     print()
     print("  ckpt: wall time of `cocoon checkpoint` (image written and fsync'd).")
+    print("  pause: the longest the program was stopped (its own clock, 1 ms steps).")
+    print("  forked: `cocoon checkpoint --forked` right after (a copy writes the image")
+    print("          while the program runs); the restarts start from this image.")
     print("  dd-write: dd if=/dev/zero bs=1M conv=fsync of the same size, same directory.")
     print("  touch: a fresh process faulting in the same number of bytes (memset), the")
     print("         floor for any restart; measured just before the hot restart.")

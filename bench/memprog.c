@@ -9,7 +9,9 @@
  * memset 0 so every page is present), checksums it and prints
  * "ready SUM\n".  Then, about every millisecond, it writes one '.' to
  * stdout: the first '.' after a restart is the moment it runs user code
- * again.  When it sees it has been restarted (cocoon_restart_count(), looked
+ * again.  After each checkpoint (cocoon_generation() changed) it prints
+ * "\npause SECONDS\n": the longest it was stopped since the last one (the
+ * longest gap between two of its 1 ms steps).  When it sees it has been restarted (cocoon_restart_count(), looked
  * up with dlsym so the program runs natively too) it checksums its memory
  * again, prints "\nverify ok SUM" or "\nverify FAIL SUM" and exits 0 or 1.
  * Plain libc program; it knows nothing else about Cocoon.
@@ -103,7 +105,10 @@ int main(int argc, char **argv)
 	stored_sum = checksum(mem, len / 8);
 
 	uint32_t (*restart_count)(void) = (uint32_t(*)(void))dlsym(RTLD_DEFAULT, "cocoon_restart_count");
+	uint64_t (*generation)(void) = (uint64_t(*)(void))dlsym(RTLD_DEFAULT, "cocoon_generation");
 	uint32_t restarts = restart_count ? restart_count() : 0;
+	uint64_t gen = generation ? generation() : 0;
+	double last = now(), longest = 0;
 	char line[128];
 
 	snprintf(line, sizeof(line), "ready %016llx\n", (unsigned long long)stored_sum);
@@ -121,5 +126,15 @@ int main(int argc, char **argv)
 			return ok ? 0 : 1;
 		}
 		nanosleep(&ms, NULL);
+		double t = now();
+		if (t - last > longest)
+			longest = t - last;
+		last = t;
+		if (generation && generation() != gen) {
+			gen = generation();
+			snprintf(line, sizeof(line), "\npause %.6f\n", longest);
+			say(line);
+			longest = 0;
+		}
 	}
 }

@@ -44,7 +44,7 @@ int rt_coord_connect(int restarted)
 			  proto_escape(rt.hostname, hostname, sizeof(hostname)),
 			  proto_escape(rt.progname, name, sizeof(name)),
 			  proto_escape(rt.ckpt_dir, dir, sizeof(dir)),
-			  (unsigned long long)rt.generation, restarted);
+			  (unsigned long long)rt.saved_generation, restarted);
 }
 
 static void coord_lost(void)
@@ -251,7 +251,8 @@ static void do_checkpoint(uint64_t gen, int forked)
 {
 	char path[4400], line[PROTO_LINE_MAX], err_esc[1600];
 	struct proto_msg m;
-	int err, resumed = 0;
+	int err, resumed = 0, complete = 0;
+	uint64_t saved_before = rt.saved_generation;
 
 	rt_forks_quiesce();
 	rt_sections_reset();
@@ -275,6 +276,9 @@ static void do_checkpoint(uint64_t gen, int forked)
 	if (!err)
 		err = rt_plugins_event(COCOON_EV_PRECHECKPOINT, NULL);
 	if (!err) {
+		/* The image says it holds generation gen; the program keeps
+		 * seeing so only if the generation completes. */
+		rt.saved_generation = gen;
 		err = save_and_write(gen, path, sizeof(path), forked);
 		if (err == 1) {
 			after_restart();
@@ -307,6 +311,10 @@ static void do_checkpoint(uint64_t gen, int forked)
 wait_resume:
 	if (!resumed_early && wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
 		coord_lost();
+	else if (!resumed_early)
+		complete = proto_get_int(&m, "ok", 0) == 1;
+	if (!complete)
+		rt.saved_generation = saved_before;
 	if (!resumed)
 		resume_program();
 	rt_arena_release();

@@ -293,7 +293,7 @@ int cocoon_is_active(void)
 
 uint64_t cocoon_generation(void)
 {
-	return rt.generation;
+	return rt.saved_generation;
 }
 
 uint32_t cocoon_restart_count(void)

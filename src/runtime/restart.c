@@ -141,7 +141,7 @@ static int load_sections(int fd)
 		at += table[i].len;
 	}
 	rt_sections_load(table, h->nsections, base);
-	rt.generation = h->generation;
+	rt.generation = rt.saved_generation = h->generation;
 	return 0;
 bad:
 	cocoon_error("%s", img_strerror(err));

@@ -59,7 +59,8 @@ struct rt_state {
 	int fd_base;           /* first fd of the runtime's range */
 	int coord_fd;
 	int log_fd;
-	uint64_t generation;
+	uint64_t generation;       /* the checkpoint in progress, or the last one */
+	uint64_t saved_generation; /* the one this memory was last saved as */
 	uint32_t restarts;
 	char coord[256];
 	char secret[128];
