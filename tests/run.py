@@ -38,7 +38,7 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODES = ["once", "twice", "again", "reuse", "forked"]
+MODES = ["once", "twice", "again", "reuse", "forked", "fast"]
 TEST_USER = "cocoontest"
 POLL = 0.05  # seconds between polls of a condition
 SKIP_RC = 77
@@ -167,7 +167,8 @@ def snapshot_maps(pid):
     identical perms and path merged: the restorer may map one region in several
     pieces, and the kernel merges anonymous VMAs differently after a restore.
     Device and inode numbers are left out: a shared anonymous or deleted object
-    recreated at restart is a new inode."""
+    recreated at restart is a new inode.  Private mappings of an image file
+    are anonymous memory that `cocoon restart --fast` mapped from it."""
     out = []
     with open("/proc/%d/maps" % pid) as f:
         for line in f:
@@ -175,6 +176,8 @@ def snapshot_maps(pid):
             start, end = (int(x, 16) for x in parts[0].split("-"))
             perms, offset = parts[1], int(parts[2], 16)
             path = parts[5].strip() if len(parts) > 5 else ""
+            if perms.endswith("p") and path.endswith((".img", ".img (deleted)")):
+                path, offset = "", 0
             if out and out[-1][1] == start and out[-1][2] == perms and out[-1][4] == path:
                 out[-1] = (out[-1][0], end, perms, out[-1][3], path)
             else:
@@ -495,7 +498,8 @@ def run_native(r, prog):
 
 
 def restart_and_check(r, before, images=None):
-    p = r.spawn("restart", [r.drv.cocoon, "restart", "--ckpt-dir", r.ckpt] + (images or []),
+    fast = ["--fast"] if r.mode == "fast" else []
+    p = r.spawn("restart", [r.drv.cocoon, "restart", "--ckpt-dir", r.ckpt] + fast + (images or []),
                 pipes=True)
     r.wait_running(p)
     compare(before, snapshot(p.pid), "before kill -9 vs after restart")
@@ -521,7 +525,7 @@ def run_cr(r, prog):
         r.finish(p, "second restart from the same image")
         return
     p = restart_and_check(r, before)
-    if r.mode in ("again", "forked"):
+    if r.mode in ("again", "forked", "fast"):
         r.checkpoint(2)
         r.wait_running(p)
         before = snapshot(p.pid)

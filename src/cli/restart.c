@@ -34,16 +34,19 @@ int cli_runtime_env(const struct coord_addr *a, const char *ckpt_dir);
 static const char *arg_coord, *arg_ckpt_dir;
 static char arg_env[8192]; /* --setenv / --unsetenv, one per line */
 static char arg_path_map[4096]; /* --path-map OLD=NEW, one per line */
+static int arg_fast;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [--setenv NAME=VALUE]...\n"
+	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [--fast] [--setenv NAME=VALUE]...\n"
 		   "                      [--unsetenv NAME]... [--path-map /OLD=/NEW]... [IMAGE...]\n"
 		   "Restart the latest complete generation in DIR (default $%s, else ./%s),\n"
 		   "or the given images, in the foreground.  The exit status is the program's.\n"
-		   "--setenv/--unsetenv change the restored processes' environment; --path-map\n"
-		   "moves open files, the working directory, mapped files and later opens\n"
-		   "of paths under OLD to NEW.\n",
+		   "--fast maps the program's memory straight from the image: it runs again\n"
+		   "at once and pages come in when first touched (their checksums are not\n"
+		   "verified; cocoon inspect --verify does).  --setenv/--unsetenv change the\n"
+		   "restored processes' environment; --path-map moves open files, the working\n"
+		   "directory, mapped files and later opens of paths under OLD to NEW.\n",
 		   ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -220,6 +223,7 @@ int cmd_restart(int argc, char **argv)
 		{ "setenv", required_argument, NULL, 's' },
 		{ "unsetenv", required_argument, NULL, 'u' },
 		{ "path-map", required_argument, NULL, 'm' },
+		{ "fast", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -255,6 +259,7 @@ int cmd_restart(int argc, char **argv)
 			strcat(arg_path_map, "\n");
 			break;
 		}
+		case 'f': arg_fast = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -305,6 +310,8 @@ int cmd_restart(int argc, char **argv)
 		setenv(ENV_RESTART_ENV, arg_env, 1);
 	if (arg_path_map[0])
 		setenv(ENV_PATH_MAP, arg_path_map, 1);
+	if (arg_fast)
+		setenv(ENV_RESTART_FAST, "1", 1);
 	snprintf(restorer, sizeof(restorer), "%s/../lib/cocoon/cocoon-restore", cli_self_dir());
 	return restart_tree(nodes, m.n, restorer);
 }

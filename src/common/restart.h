@@ -35,10 +35,16 @@ struct rst_args {
 	char env_changes[8192];
 	/* Path maps "OLD=NEW" per line (cocoon restart --path-map). */
 	char path_map[4096];
+	/* cocoon restart --fast: big private anonymous regions were mapped from
+	 * the image file (dev, inode), not read. */
+	uint32_t fast;
+	uint32_t pad;
+	uint64_t image_dev, image_ino, image_size;
 };
 
 #define ENV_RESTART_ENV "COCOON_RESTART_ENV"
 #define ENV_PATH_MAP "COCOON_PATH_MAP"
+#define ENV_RESTART_FAST "COCOON_RESTART_FAST"
 
 /*
  * The restart table: a memfd that `cocoon restart` fills and every process

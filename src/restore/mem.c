@@ -343,6 +343,48 @@ static void load_sysv(const struct img_region *r, const struct img_meta *meta, i
 	}
 }
 
+/* cocoon restart --fast: regions mapped from the image rather than read.
+ * Big private anonymous ones only, in few pieces (each run becomes a VMA):
+ * the heap and stack keep their kernel roles, shared memory must stay
+ * shared, and a region of many scattered pages would need many VMAs. */
+#define FAST_MIN_BYTES (1ul << 20)
+#define FAST_MAX_RUNS 64
+
+uint64_t rst_ckpt_fsbase;
+
+static int fast_region(const struct img_region *r)
+{
+	return rst_args.fast && (r->flags & IMG_R_PRIVATE) &&
+	       !(rst_ckpt_fsbase >= r->start && rst_ckpt_fsbase < r->end) &&
+	       !(r->flags & (IMG_R_FILE | IMG_R_STACK | IMG_R_HEAP | IMG_R_GROWSDOWN | IMG_R_SYSV)) &&
+	       r->npages && r->nruns <= FAST_MAX_RUNS && r->end - r->start >= FAST_MIN_BYTES;
+}
+
+/* Map each stored run copy-on-write from the image over the region's
+ * anonymous (zero) memory; pages come in when first touched.  The data is
+ * not checksummed (that would read it all): only its bounds are checked.
+ * 0, or -errno when the image cannot be mapped so (a noexec mount for an
+ * executable region): the caller reads the region instead. */
+static long map_pages(const struct img_region *r, const struct img_meta *meta, int img_fd,
+		      int prot)
+{
+	uint64_t off = r->data_off;
+
+	for (uint32_t i = 0; i < r->nruns; i++) {
+		const struct img_run *run = &meta->runs[r->run_first + i];
+		uint64_t len = run->npages * IMG_PAGE;
+
+		if (off % IMG_PAGE || off + len > rst_args.image_size)
+			region_die(r, "data ends early (image truncated?)", 0);
+		long addr = sys_mmap(r->start + run->page * IMG_PAGE, len, prot, MAP_PRIVATE | MAP_FIXED,
+				     img_fd, off);
+		if (addr < 0)
+			return addr;
+		off += len;
+	}
+	return 0;
+}
+
 void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd)
 {
 	int prot = (int)(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
@@ -369,6 +411,12 @@ void rst_load_region(const struct img_region *r, const struct img_meta *meta, in
 		flags |= MAP_ANONYMOUS;
 		if (r->flags & IMG_R_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
+	}
+	if (fast_region(r)) {
+		addr = sys_mmap(r->start, len, prot, flags, -1, 0);
+		if (addr >= 0 && (uint64_t)addr == r->start && map_pages(r, meta, img_fd, prot) == 0)
+			return;
+		/* not mappable from the image: read it below */
 	}
 	load_prot = npages ? prot | PROT_READ | PROT_WRITE : prot;
 	addr = sys_mmap(r->start, len, load_prot, flags, fd, file_off);

@@ -117,6 +117,7 @@ static void stage_args(long *sp)
 	err |= copy_str(rst_args.env_changes, sizeof(rst_args.env_changes),
 			env_get(envp, ENV_RESTART_ENV));
 	err |= copy_str(rst_args.path_map, sizeof(rst_args.path_map), env_get(envp, ENV_PATH_MAP));
+	rst_args.fast = env_get(envp, ENV_RESTART_FAST) && env_get(envp, ENV_RESTART_FAST)[0] == '1';
 	if (err)
 		rst_die("image path or a COCOON_* setting is too long", 0);
 }
@@ -157,6 +158,9 @@ static int stage_open(void)
 	n = sys_fstat((int)fd, &st);
 	if (n < 0)
 		rst_die("cannot stat", n);
+	rst_args.image_dev = st.st_dev;
+	rst_args.image_ino = st.st_ino;
+	rst_args.image_size = (uint64_t)st.st_size;
 	n = read_full((int)fd, hdr.raw, sizeof(hdr.raw), 0);
 	if (n < 0)
 		rst_die("cannot read header", n);
@@ -277,6 +281,9 @@ void rst_main(long *sp)
 	rst_unmap_all(&maps);
 	rst_place_vdso(&maps, h);
 
+	for (uint32_t i = 0; i < h->nthreads; i++)
+		if (meta.threads[i].flags & IMG_T_CKPT)
+			rst_ckpt_fsbase = meta.threads[i].fsbase;
 	for (uint32_t i = 0; i < h->nregions; i++)
 		if (!in_vdso(h, &meta.regions[i]))
 			rst_load_region(&meta.regions[i], &meta, rst_args.image_fd);

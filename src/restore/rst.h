@@ -61,6 +61,10 @@ void rst_park_vdso(const struct rst_maps *m, const struct img_header *h);
 void rst_unmap_all(const struct rst_maps *m);
 void rst_place_vdso(const struct rst_maps *m, const struct img_header *h);
 void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd);
+/* The checkpoint thread's TLS base: its stack region is not mapped from the
+ * image by --fast (that thread writes the next image from it, and must find
+ * its stack and TLS in one piece). */
+extern uint64_t rst_ckpt_fsbase;
 /* The restart table, mapped read-only (NULL without one). */
 extern struct rst_table *rst_table;
 

@@ -51,6 +51,7 @@ struct writer {
 	struct img_header *h;
 	char *bounce; /* copy of pages that change while we write them */
 	int volatile_region;
+	int all_present; /* the pagemap does not know: look at every page */
 };
 
 static int fault_at(const char *kind, uint64_t gen)
@@ -184,7 +185,7 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 	for (uint64_t base = 0; base < npages; base += PM_CHUNK) {
 		uint64_t n = npages - base < PM_CHUNK ? npages - base : PM_CHUNK;
 		off_t pos = (off_t)((r->start / IMG_PAGE + base) * 8);
-		if (pread(w->pagemap_fd, w->pm, n * 8, pos) != (ssize_t)(n * 8)) {
+		if (w->all_present || pread(w->pagemap_fd, w->pm, n * 8, pos) != (ssize_t)(n * 8)) {
 			for (uint64_t i = 0; i < n; i++)
 				w->pm[i] = PM_PRESENT; /* unknown: look at every page */
 		}
@@ -221,9 +222,19 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 	return 0;
 }
 
+/* Memory a fast restart (cocoon restart --fast) mapped from its image:
+ * anonymous memory for the program, whose pages not touched since are
+ * still in that file.  Saved as anonymous memory, every page looked at, so
+ * that the new image does not depend on the old one. */
+static int from_fast_image(const struct rt_vma *v)
+{
+	return rt.rargs.fast && !v->shared && v->inode == rt.rargs.image_ino &&
+	       (ends_with(v->path, ".img") || ends_with(v->path, ".img (deleted)"));
+}
+
 static int save_region(struct writer *w, const struct rt_vma *v, struct img_region *r)
 {
-	int keep_zero = 0, store = 1;
+	int keep_zero = 0, store = 1, from_image = from_fast_image(v);
 
 	memset(r, 0, sizeof(*r));
 	r->start = v->start;
@@ -252,7 +263,7 @@ static int save_region(struct writer *w, const struct rt_vma *v, struct img_regi
 		if (r->path_off == UINT32_MAX)
 			return -ENOMEM;
 		r->path_len = (uint32_t)strlen(v->path) + 1;
-	} else if (v->path[0] == '/' && !ends_with(v->path, " (deleted)")) {
+	} else if (v->path[0] == '/' && !ends_with(v->path, " (deleted)") && !from_image) {
 		struct stat st;
 		if (v->shared && stat(v->path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
 			cocoon_error("mapping %lx-%lx of device %s is not supported",
@@ -297,8 +308,10 @@ static int save_region(struct writer *w, const struct rt_vma *v, struct img_regi
 	int err = 0;
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	w->volatile_region = sp >= v->start && sp < v->end;
+	w->all_present = from_image;
 	if (store)
 		err = save_pages(w, r, keep_zero);
+	w->all_present = 0;
 	if (store && !(v->prot & PROT_READ))
 		mprotect((void *)v->start, v->end - v->start, v->prot);
 	return err;
