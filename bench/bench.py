@@ -15,7 +15,8 @@ Environment:
                "256:rand 1024:rand 4096:rand 1024:zero")
   BENCH_PORT   first coordinator port to try (default 17850)
   BENCH_COLD   1/0: also measure with dropped page cache (default 1 as root)
-  BENCH_PARTS  which tables to print, e.g. "3" or "1 3" (default "1 2 3")
+  BENCH_PARTS  which tables to print, e.g. "3" or "1 3" (default "1 2 3 4")
+  BENCH_ZCASES part 4 cases, MIB:KIND (default "1024:text 1024:rand")
   BENCH_TREE   part 3 cases, NPROC:TOTAL_MIB (default "10:100 1:100 10:1024 1:1024")
 """
 import json
@@ -36,7 +37,8 @@ TREEPROG = os.path.join(ROOT, "build/bench/treeprog")
 TMP = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, "build/bench-tmp")))
 CASES = os.environ.get("BENCH_CASES", "256:rand 1024:rand 4096:rand 1024:zero").split()
 COLD = os.environ.get("BENCH_COLD", "1" if os.geteuid() == 0 else "0") == "1"
-PARTS = os.environ.get("BENCH_PARTS", "1 2 3").replace(",", " ").split()
+PARTS = os.environ.get("BENCH_PARTS", "1 2 3 4").replace(",", " ").split()
+ZCASES = os.environ.get("BENCH_ZCASES", "1024:text 1024:rand").split()
 TREE = os.environ.get("BENCH_TREE", "10:100 1:100 10:1024 1:1024").split()
 TREE_VERIFY_MSGS = 100  # VERIFY_MSGS in treeprog.c
 TIMEOUT = 300
@@ -693,12 +695,84 @@ def part3():
     return failed
 
 
+def zstd_case(mib, kind):
+    """Plain and --compress zstd checkpoints of the same memory; gzip -1 and
+    -6 of the plain image beside them; a restart from the compressed one."""
+    res = {}
+    for mode, extra in (("plain", []), ("zstd", ["--compress", "zstd"])):
+        port = free_port()
+        ckpt_dir = os.path.join(TMP, "zckpt-%s" % mode)
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        env = cocoon_env(port, ckpt_dir)
+        errlog = os.path.join(TMP, "zstderr-%s.log" % mode)
+        with open(errlog, "wb") as err:
+            p = subprocess.Popen([COCOON, "launch"] + extra + [MEMPROG, str(mib), kind], env=env,
+                                 stdout=subprocess.PIPE, stderr=err)
+        try:
+            line = p.stdout.readline().decode().split()
+            if len(line) != 2 or line[0] != "ready":
+                raise BenchError("memprog did not start (see %s)" % errlog)
+            drain = Drain(p.stdout)
+            procs = wait_procs(env, 1)
+            os.sync()
+            t, out = timed([COCOON, "checkpoint"], env=env)
+            img = [l.strip() for l in out.splitlines() if l.strip().endswith(".img")][0]
+            res[mode] = (t, os.stat(img).st_size)
+            if mode == "plain":
+                for lvl in ("1", "6"):
+                    with open(img, "rb") as f:
+                        t0 = time.perf_counter()
+                        g = subprocess.run(["gzip", "-" + lvl, "-c"], stdin=f,
+                                           stdout=subprocess.PIPE, check=True)
+                        res["gzip-" + lvl] = (time.perf_counter() - t0, len(g.stdout))
+            os.kill(procs[0]["pid"], signal.SIGKILL)
+            p.wait(timeout=30)
+            drain.join(timeout=10)
+            wait_procs(env, 0, timeout=5)
+            if mode == "zstd":
+                res["rst"], res["verify"] = restart(env, line[1], errlog)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            stop_coordinators()
+            shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return res
+
+
+def part4():
+    rows, failed = [], False
+    for case in ZCASES:
+        mib, kind = case.split(":")
+        try:
+            r = zstd_case(int(mib), kind)
+        except (BenchError, subprocess.TimeoutExpired, OSError, subprocess.CalledProcessError) as e:
+            print("%s %s  ERROR: %s" % (size(int(mib)), kind, e))
+            failed = True
+            continue
+        failed |= r["verify"] != "ok"
+        plain = r["plain"][1]
+        for name in ("plain", "zstd", "gzip-1", "gzip-6"):
+            t, n = r[name]
+            rows.append([size(int(mib)), kind, name, secs(t), "%.0f MiB" % (n / (1 << 20)),
+                         "%.2fx" % (plain / n), secs(r["rst"]) if name == "zstd" else "",
+                         r["verify"] if name == "zstd" else ""])
+    print("4. Compression (seconds; ratio = plain image / this)")
+    table(["size", "kind", "how", "time", "size", "ratio", "restart", "verify"], rows, right_from=3)
+    print()
+    print("  plain / zstd: `cocoon checkpoint` of memprog launched without / with --compress zstd")
+    print("  (level 3, one thread).  gzip -1 / -6: compressing the plain image file (in page")
+    print("  cache) to a pipe, for comparison.  restart: hot, from the compressed image.")
+    print()
+    return failed
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
     print("Cocoon benchmark. " + machine_line())
     print()
     failed = False
-    for part, fn in (("1", part1), ("2", part2), ("3", part3)):
+    for part, fn in (("1", part1), ("2", part2), ("3", part3), ("4", part4)):
         if part in PARTS:
             failed |= fn()
     return 1 if failed else 0

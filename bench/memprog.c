@@ -2,11 +2,12 @@
 /*
  * memprog: the program `make bench` checkpoints and restarts.
  *
- * usage: memprog MIB rand|zero
+ * usage: memprog MIB rand|zero|text
  *        memprog MIB touch
  *
- * Maps MIB MiB of anonymous memory and fills it (xorshift64 per 8 bytes, or
- * memset 0 so every page is present), checksums it and prints
+ * Maps MIB MiB of anonymous memory and fills it (xorshift64 per 8 bytes;
+ * memset 0 so every page is present; or text: words drawn at random from a
+ * small English vocabulary, as in a log), checksums it and prints
  * "ready SUM\n".  Then, about every millisecond, it writes one '.' to
  * stdout: the first '.' after a restart is the moment it runs user code
  * again.  After each checkpoint (cocoon_generation() changed) it prints
@@ -55,6 +56,29 @@ static void fill_random(uint64_t *p, size_t nwords)
 	}
 }
 
+static void fill_text(char *p, size_t len)
+{
+	static const char *const words[] = {
+		"the", "emulator", "cycle", "register", "memory", "test", "bench", "result",
+		"checkpoint", "restart", "of", "and", "a", "to", "in", "is", "value", "error",
+		"warning", "signal", "clock", "reset", "state", "design", "fault", "pass",
+		"fail", "read", "write", "address", "data", "latency",
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t i = 0;
+
+	while (i < len) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		const char *w = words[x % 32];
+		while (*w && i < len)
+			p[i++] = *w++;
+		if (i < len)
+			p[i++] = (x >> 8) % 11 ? ' ' : '\n';
+	}
+}
+
 static void say(const char *s)
 {
 	size_t n = strlen(s);
@@ -82,8 +106,8 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc != 3 || (strcmp(argv[2], "rand") != 0 && strcmp(argv[2], "zero") != 0 &&
-			  strcmp(argv[2], "touch") != 0)) {
-		fprintf(stderr, "usage: memprog MIB rand|zero|touch\n");
+			  strcmp(argv[2], "text") != 0 && strcmp(argv[2], "touch") != 0)) {
+		fprintf(stderr, "usage: memprog MIB rand|zero|text|touch\n");
 		return 2;
 	}
 	size_t len = strtoull(argv[1], NULL, 10) << 20;
@@ -93,13 +117,15 @@ int main(int argc, char **argv)
 		perror("memprog: mmap");
 		return 2;
 	}
-	if (argv[2][0] == 't') {
+	if (strcmp(argv[2], "touch") == 0) {
 		memset(mem, 1, len);
 		printf("touch %.6f\n", now() - t0);
 		return 0;
 	}
 	if (argv[2][0] == 'r')
 		fill_random(mem, len / 8);
+	else if (argv[2][0] == 't')
+		fill_text((char *)mem, len);
 	else
 		memset(mem, 0, len);
 	stored_sum = checksum(mem, len / 8);

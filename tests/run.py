@@ -38,7 +38,7 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODES = ["once", "twice", "again", "reuse", "forked", "fast"]
+MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd"]
 TEST_USER = "cocoontest"
 POLL = 0.05  # seconds between polls of a condition
 SKIP_RC = 77
@@ -509,7 +509,8 @@ def restart_and_check(r, before, images=None):
 def run_cr(r, prog):
     if not os.access(r.drv.cocoon, os.X_OK):
         raise Failure("cocoon not found at %s" % r.drv.cocoon)
-    p = r.spawn("launch", [r.drv.cocoon, "launch", "--ckpt-dir", r.ckpt, "--", prog],
+    compress = ["--compress", "zstd"] if r.mode == "zstd" else []
+    p = r.spawn("launch", [r.drv.cocoon, "launch", "--ckpt-dir", r.ckpt] + compress + ["--", prog],
                 pipes=True)
     r.wait_ready(p)
     images = r.checkpoint(1)
@@ -525,7 +526,7 @@ def run_cr(r, prog):
         r.finish(p, "second restart from the same image")
         return
     p = restart_and_check(r, before)
-    if r.mode in ("again", "forked", "fast"):
+    if r.mode in ("again", "forked", "fast", "zstd"):
         r.checkpoint(2)
         r.wait_running(p)
         before = snapshot(p.pid)

@@ -39,4 +39,9 @@ int cli_coord_open_ctl(struct coord_addr *a);
 /* Directory holding this cocoon binary (resolved /proc/self/exe). */
 const char *cli_self_dir(void);
 
+/* image-open.c: an fd to read the image at path from, uncompressed (a
+ * memfd when it is compressed).  -errno; -EIO with *img_err set (IMG_E_*)
+ * when a compressed image is damaged. */
+int cli_image_open(const char *path, int *img_err);
+
 #endif

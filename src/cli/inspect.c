@@ -354,9 +354,11 @@ static int load(struct inspect *in)
 	struct stat st;
 	int err;
 
-	in->fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* a compressed image is read decompressed (a memfd) */
+	in->fd = cli_image_open(in->path, &err);
 	if (in->fd < 0) {
-		cli_error("inspect: %s: %s", in->path, strerror(errno));
+		cli_error("inspect: %s: %s", in->path,
+			  err ? img_strerror(err) : strerror(-in->fd));
 		return 1;
 	}
 	if (fstat(in->fd, &st) < 0) {

@@ -26,11 +26,12 @@ static const char *arg_plugin[32];
 static int arg_nplugins;
 static char arg_file_policy[8192]; /* PATTERN=POLICY lines */
 static int arg_forked;
+static const char *arg_compress;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
-		   "[--interval SECONDS] [--forked] [--plugin LIB]...\n"
+		   "[--interval SECONDS] [--forked] [--compress zstd[:LEVEL]] [--plugin LIB]...\n"
 		   "       [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 		   "save (contents in the image, written back at restart), reopen (the\n"
 		   "default), leave (not restored); the last matching rule wins.\n"
 		   "--forked: every checkpoint forks a copy of each process that writes\n"
-		   "its image while the program goes on.\n",
+		   "its image while the program goes on.  --compress: images are zstd\n"
+		   "streams (LEVEL 1-19, default 3).\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -144,6 +146,18 @@ static int preload_plugins(void)
 	return 0;
 }
 
+static int compress_spec_ok(const char *s)
+{
+	char *end;
+
+	if (strcmp(s, "zstd") == 0)
+		return 1;
+	if (strncmp(s, "zstd:", 5) != 0)
+		return 0;
+	long level = strtol(s + 5, &end, 10);
+	return s[5] && !*end && level >= 1 && level <= 19;
+}
+
 static int add_file_policy(const char *rule)
 {
 	char pattern[512];
@@ -171,6 +185,7 @@ int cmd_launch(int argc, char **argv)
 		{ "plugin", required_argument, NULL, 'p' },
 		{ "file-policy", required_argument, NULL, 'f' },
 		{ "forked", no_argument, NULL, 'F' },
+		{ "compress", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -178,7 +193,7 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
@@ -195,6 +210,13 @@ int cmd_launch(int argc, char **argv)
 				return 2;
 			break;
 		case 'F': arg_forked = 1; break;
+		case 'z':
+			if (!compress_spec_ok(optarg)) {
+				cli_error("launch: --compress %s: want zstd or zstd:LEVEL (1-19)", optarg);
+				return 2;
+			}
+			arg_compress = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -226,6 +248,8 @@ int cmd_launch(int argc, char **argv)
 		setenv(ENV_FILE_POLICY, arg_file_policy, 1);
 	if (arg_forked)
 		setenv(ENV_FORKED, "1", 1);
+	if (arg_compress)
+		setenv(ENV_COMPRESS, arg_compress, 1);
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
 			  "it will not be checkpointed", argv[optind]);

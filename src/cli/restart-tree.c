@@ -584,7 +584,12 @@ static __attribute__((noreturn)) void become(struct tree *t, int idx, int is_roo
 	for (int z = 0; z < n->nzombies; z++)
 		if (fork() == 0)
 			zombie(t, n->first_zombie + z, &n->zombies[z]);
-	char *argv[] = { "cocoon-restore", n->image, NULL };
+	/* The restorer reads the image through our fd (decompressed if it was
+	 * compressed) and tells the program the image's real path. */
+	char fdpath[64];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", n->image_fd);
+	fcntl(n->image_fd, F_SETFD, 0);
+	char *argv[] = { "cocoon-restore", fdpath, n->image, NULL };
 	execv(t->restorer, argv);
 	fprintf(stderr, "cocoon: restart: cannot run the restorer %s: %s\n", t->restorer,
 		strerror(errno));
@@ -616,28 +621,34 @@ static int pick_root(struct tree *t)
 	return best;
 }
 
+/* The fds the tree inherits: the table, the shared objects it lists, the
+ * images (each process passes its own to its restorer). */
+static int inherited(const struct tree *t, int fd)
+{
+	const struct rst_pipe *p = rst_table_pipes(t->table);
+
+	if (fd == t->table_fd)
+		return 1;
+	for (uint32_t i = 0; i < t->table->npipes; i++)
+		if (fd == p[i].rfd || fd == p[i].wfd)
+			return 1;
+	for (int i = 0; i < t->n; i++)
+		if (fd == t->nodes[i].image_fd)
+			return 1;
+	return 0;
+}
+
 /* Close every fd above 2 except the ones the tree inherits. */
 static void close_others(struct tree *t)
 {
 	int keep_max = 2;
-	struct rst_pipe *p = rst_table_pipes(t->table);
 
-	int nobj = (int)t->table->npipes;
-
-	for (int fd = 3; fd < 65536; fd++) {
-		int keep = fd == t->table_fd;
-		for (int i = 0; i < nobj && !keep; i++)
-			keep = fd == p[i].rfd || fd == p[i].wfd;
-		if (keep)
+	for (int fd = 3; fd < 65536; fd++)
+		if (inherited(t, fd))
 			keep_max = fd;
-	}
-	for (int fd = 3; fd <= keep_max; fd++) {
-		int keep = fd == t->table_fd;
-		for (int i = 0; i < nobj && !keep; i++)
-			keep = fd == p[i].rfd || fd == p[i].wfd;
-		if (!keep)
+	for (int fd = 3; fd <= keep_max; fd++)
+		if (!inherited(t, fd))
 			close(fd);
-	}
 	syscall(SYS_close_range, keep_max + 1, ~0u, 0);
 }
 

@@ -145,10 +145,12 @@ static int validate(const char *path, struct tree_node *n)
 	struct stat st;
 	struct img_meta m;
 	void *meta = NULL;
-	int err, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err, fd = cli_image_open(path, &err);
 
+	if (fd < 0 && err)
+		goto bad;
 	if (fd < 0) {
-		cli_error("restart: image %s: %s", path, strerror(errno));
+		cli_error("restart: image %s: %s", path, strerror(-fd));
 		return -1;
 	}
 	memset(h, 0, sizeof(*h));
@@ -173,14 +175,15 @@ static int validate(const char *path, struct tree_node *n)
 	    note_sysv_shm(h, &m, n))
 		goto err_free;
 	free(meta);
-	close(fd);
+	n->image_fd = fd; /* the restorer reads it through /proc/self/fd */
 	return 0;
 bad:
 	cli_error("restart: image %s: %s", path, img_strerror(err));
 err_free:
 	free(meta);
 err_close:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return -1;
 }
 

@@ -22,7 +22,8 @@ uint64_t img_header_sum(const struct img_header *h)
 	return img_sum(&copy, sizeof(copy));
 }
 
-int img_header_check(const struct img_header *h, uint64_t actual_file_size)
+/* What every header must be, compressed or not. */
+static int header_basics(const struct img_header *h, uint64_t actual_file_size)
 {
 	if (actual_file_size < IMG_HEADER_SIZE)
 		return bytes_equal(h->magic, IMG_MAGIC, 8) ? IMG_E_SHORT : IMG_E_MAGIC;
@@ -38,6 +39,32 @@ int img_header_check(const struct img_header *h, uint64_t actual_file_size)
 		return IMG_E_LAYOUT;
 	if (img_header_sum(h) != h->header_sum)
 		return IMG_E_HEADER_SUM;
+	if (h->flags & ~IMG_F_ZSTD)
+		return IMG_E_LAYOUT;
+	return IMG_OK;
+}
+
+int img_header_check_compressed(const struct img_header *h, uint64_t actual_file_size)
+{
+	int err = header_basics(h, actual_file_size);
+
+	if (err)
+		return err;
+	if (!(h->flags & IMG_F_ZSTD) || h->file_size < IMG_HEADER_SIZE)
+		return IMG_E_LAYOUT;
+	if (h->stored_size != actual_file_size)
+		return h->stored_size > actual_file_size ? IMG_E_SHORT : IMG_E_LAYOUT;
+	return IMG_OK;
+}
+
+int img_header_check(const struct img_header *h, uint64_t actual_file_size)
+{
+	int err = header_basics(h, actual_file_size);
+
+	if (err)
+		return err;
+	if (h->flags & IMG_F_ZSTD)
+		return IMG_E_COMPRESSED;
 	if (h->file_size != actual_file_size)
 		return h->file_size > actual_file_size ? IMG_E_SHORT : IMG_E_LAYOUT;
 	if (h->meta_len > IMG_MAX_META || h->meta_off < IMG_HEADER_SIZE ||
@@ -132,6 +159,8 @@ const char *img_strerror(int err)
 	case IMG_E_META_SUM: return "metadata checksum mismatch (image damaged?)";
 	case IMG_E_LAYOUT: return "inconsistent layout (image damaged?)";
 	case IMG_E_DATA_SUM: return "region data checksum mismatch (image damaged?)";
+	case IMG_E_COMPRESSED: return "compressed image: only cocoon restart and inspect read it";
+	case IMG_E_NO_ZSTD: return "compressed image, and libzstd.so.1 cannot be loaded";
 	}
 	return "unknown error";
 }

@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #define IMG_MAGIC "COCOONIM"
-#define IMG_VERSION 1
+#define IMG_VERSION 2
 #define IMG_ARCH_X86_64 1
 #define IMG_PAGE 4096UL
 #define IMG_HEADER_SIZE 4096UL
@@ -76,8 +76,17 @@ struct img_header {
 	char hostname[64];
 	char progname[64];
 	int32_t vpgid, vsid; /* process group and session, virtual */
+	uint32_t flags;       /* IMG_F_* */
+	uint32_t pad;
+	uint64_t stored_size; /* IMG_F_ZSTD: the file's real size */
 	uint64_t header_sum; /* img_sum of this struct with header_sum = 0 */
 };
+
+/* Everything after the header block is one zstd stream (cocoon launch
+ * --compress); file_size and every offset are those of the stream
+ * decompressed behind the header.  Readers decompress first (src/cli/
+ * image-open.c): only an uncompressed image reaches the restorer. */
+#define IMG_F_ZSTD 0x1u
 
 struct img_region {
 	uint64_t start, end;
@@ -144,8 +153,14 @@ enum img_err {
 	IMG_E_META_SUM = 6,
 	IMG_E_LAYOUT = 7, /* counts, offsets or addresses out of bounds */
 	IMG_E_DATA_SUM = 8,
+	IMG_E_COMPRESSED = 9, /* compressed: decompress before use */
+	IMG_E_NO_ZSTD = 10,   /* compressed, and libzstd.so.1 is missing */
 };
+/* The header of an uncompressed image whose file has actual_file_size
+ * bytes (IMG_E_COMPRESSED for a compressed one). */
 int img_header_check(const struct img_header *h, uint64_t actual_file_size);
+/* The header of a compressed image as stored (the file's size). */
+int img_header_check_compressed(const struct img_header *h, uint64_t actual_file_size);
 int img_meta_check(const struct img_header *h, const void *meta, struct img_meta *out);
 const char *img_strerror(int err);
 uint64_t img_header_sum(const struct img_header *h);

@@ -93,6 +93,8 @@ static int parse_fd(const char *s)
 	return v;
 }
 
+static char open_path[64 + 4096];
+
 /* Stage 1: everything we need from the kernel's stack, before it goes. */
 static void stage_args(long *sp)
 {
@@ -109,7 +111,10 @@ static void stage_args(long *sp)
 	rst_args.table_fd = parse_fd(env_get(envp, ENV_RESTART_TABLE));
 	rst_args.window_start = RST_WINDOW;
 	rst_args.window_end = RST_WINDOW + RST_WINDOW_SIZE;
-	err |= copy_str(rst_args.image_path, sizeof(rst_args.image_path), argv[1]);
+	/* argv[1]: where to read the image (the restart command's
+	 * /proc/self/fd/N); argv[2], if given: its path, for the program */
+	err |= copy_str(open_path, sizeof(open_path), argv[1]);
+	err |= copy_str(rst_args.image_path, sizeof(rst_args.image_path), argc > 2 ? argv[2] : argv[1]);
 	err |= copy_str(rst_args.coord, sizeof(rst_args.coord), env_get(envp, "COCOON_COORD"));
 	err |= copy_str(rst_args.secret, sizeof(rst_args.secret), env_get(envp, "COCOON_SECRET"));
 	err |= copy_str(rst_args.ckpt_dir, sizeof(rst_args.ckpt_dir),
@@ -152,9 +157,16 @@ static int stage_open(void)
 	struct stat st;
 	long fd, n, addr;
 
-	fd = sys_open(rst_args.image_path, O_RDONLY | O_CLOEXEC);
+	fd = sys_open(open_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		rst_die("cannot open", fd);
+	/* the fd the restart command passed: ours now is fd */
+	static const char by_fd[] = "/proc/self/fd/";
+	if (memcmp(open_path, by_fd, sizeof(by_fd) - 1) == 0) {
+		int passed = parse_fd(open_path + sizeof(by_fd) - 1);
+		if (passed >= 0 && passed != fd)
+			sys_close(passed);
+	}
 	n = sys_fstat((int)fd, &st);
 	if (n < 0)
 		rst_die("cannot stat", n);

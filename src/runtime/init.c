@@ -110,6 +110,7 @@ __attribute__((constructor)) static void rt_init(void)
 	rt.sig = sig && atoi(sig) > 0 && atoi(sig) <= SIGRTMAX ? atoi(sig) : SIGRTMAX - 3;
 	read_progname();
 	read_fault();
+	rt_compress_init();
 	rt.forked = getenv(ENV_FORKED) && strcmp(getenv(ENV_FORKED), "1") == 0;
 	if (uname(&u) == 0)
 		snprintf(rt.hostname, sizeof(rt.hostname), "%.63s", u.nodename);

@@ -220,28 +220,20 @@ void rt_sections_reset(void)
 	last_error[0] = 0;
 }
 
-int rt_sections_write_all(int fd, uint64_t *off, void *table, uint32_t *count)
+int rt_sections_write_all(int (*put)(void *ctx, const void *data, size_t len), void *ctx,
+			  const uint64_t *off, void *table, uint32_t *count)
 {
 	struct img_section *t = table;
 
 	for (unsigned i = 0; i < npending; i++) {
-		const char *p = pending[i].data;
-		size_t left = pending[i].len;
 		memset(&t[i], 0, sizeof(t[i]));
 		memcpy(t[i].name, pending[i].name, sizeof(t[i].name));
 		t[i].off = *off;
-		t[i].len = left;
-		t[i].sum = img_sum(p, left);
-		while (left) {
-			ssize_t w = write(fd, p, left);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -errno;
-			p += w;
-			left -= (size_t)w;
-			*off += (uint64_t)w;
-		}
+		t[i].len = pending[i].len;
+		t[i].sum = img_sum(pending[i].data, pending[i].len);
+		int err = put(ctx, pending[i].data, pending[i].len);
+		if (err)
+			return err;
 	}
 	*count = npending;
 	return 0;

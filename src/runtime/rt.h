@@ -155,6 +155,13 @@ int rt_coord_request(const char *verb, struct proto_msg *m, char *line, size_t c
  * (rt_writer_split): the program returns 0 at once, its copy writes the
  * rest and returns with *copy_fd set. */
 int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd) RT_HIDDEN;
+/* compress.c: zstd for images (cocoon launch --compress) */
+struct rt_z;
+void rt_compress_init(void) RT_HIDDEN;
+int rt_z_active(void) RT_HIDDEN;
+struct rt_z *rt_z_begin(int fd) RT_HIDDEN; /* NULL: failed (cocoon_error said why) */
+int rt_z_write(struct rt_z *c, const void *buf, size_t len) RT_HIDDEN;
+int rt_z_end(struct rt_z *c, uint64_t *stored) RT_HIDDEN;
 /* forked.c: the forked writer */
 int rt_writer_fork(uint64_t gen, char *path, size_t cap) RT_HIDDEN;
 long rt_writer_split(int *copy_fd) RT_HIDDEN; /* 0 in the copy, its pid in the program */
@@ -175,7 +182,10 @@ void rt_image_regions(const struct img_region **regions, uint32_t *n) RT_HIDDEN;
 int rt_plugin_builtin(const struct cocoon_plugin *p) RT_HIDDEN; /* at the bottom */
 int rt_plugins_event(enum cocoon_event ev, void *arg) RT_HIDDEN;
 void rt_sections_reset(void) RT_HIDDEN;
-int rt_sections_write_all(int fd, uint64_t *off, void *table, uint32_t *count) RT_HIDDEN;
+/* Write every pending section through put(ctx, data, len), which advances
+ * *off; fill table (IMG_MAX_SECTIONS) and *count. */
+int rt_sections_write_all(int (*put)(void *ctx, const void *data, size_t len), void *ctx,
+			  const uint64_t *off, void *table, uint32_t *count) RT_HIDDEN;
 void rt_sections_load(const void *table, uint32_t count, const char *base) RT_HIDDEN;
 const char *rt_last_error(void) RT_HIDDEN;
 void rt_image_dir_set(const char *dir) RT_HIDDEN; /* NULL: none */

@@ -52,6 +52,7 @@ struct writer {
 	char *bounce; /* copy of pages that change while we write them */
 	int volatile_region;
 	int all_present; /* the pagemap does not know: look at every page */
+	struct rt_z *z;  /* compressing everything after the header, or NULL */
 };
 
 static int fault_at(const char *kind, uint64_t gen)
@@ -59,12 +60,20 @@ static int fault_at(const char *kind, uint64_t gen)
 	return rt.fault_gen && (uint64_t)rt.fault_gen == gen && strcmp(rt.fault_kind, kind) == 0;
 }
 
+/* Everything after the header goes through here; w->off is the offset in
+ * the (uncompressed) image. */
 static int write_all(struct writer *w, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	if (fault_at("enospc", w->gen) && w->off > IMG_HEADER_SIZE)
 		return -ENOSPC;
+	if (w->z) {
+		int err = rt_z_write(w->z, buf, len);
+		if (!err)
+			w->off += len;
+		return err;
+	}
 	while (len) {
 		size_t chunk = len > (1ul << 30) ? (1ul << 30) : len;
 		ssize_t r = write(w->fd, p, chunk);
@@ -78,6 +87,11 @@ static int write_all(struct writer *w, const void *buf, size_t len)
 		w->off += (uint64_t)r;
 	}
 	return 0;
+}
+
+static int put_section(void *ctx, const void *data, size_t len)
+{
+	return write_all(ctx, data, len);
 }
 
 static int pad_to_page(struct writer *w)
@@ -440,6 +454,8 @@ static int write_body(struct writer *w, int *copy_fd)
 	if (lseek(w->fd, IMG_HEADER_SIZE, SEEK_SET) < 0)
 		return -errno;
 	w->off = IMG_HEADER_SIZE;
+	if (rt_z_active() && !(w->z = rt_z_begin(w->fd)))
+		return rt_last_error()[0] ? -EIO : -ENOMEM;
 	/* Regions keep the order of the maps; their data may come in any. */
 	for (int i = 0; i < n; i++)
 		slot[i] = skipped(&vmas[i], w->h) ? -1 : (int)w->nregions++;
@@ -467,11 +483,18 @@ static int write_body(struct writer *w, int *copy_fd)
 		return -ENOMEM;
 	if ((err = pad_to_page(w)))
 		return err;
-	if ((err = rt_sections_write_all(w->fd, &w->off, sections, &nsections)))
+	if ((err = rt_sections_write_all(put_section, w, &w->off, sections, &nsections)))
 		return err;
 	fill_threads(threads, &nthreads);
 	if ((err = write_meta(w, threads, nthreads, sections, nsections)))
 		return err;
+	if (w->z) {
+		uint64_t stored;
+		if ((err = rt_z_end(w->z, &stored)))
+			return err;
+		w->h->flags |= IMG_F_ZSTD;
+		w->h->stored_size = IMG_HEADER_SIZE + stored;
+	}
 	fill_header(w, nthreads, nsections);
 	if (pwrite(w->fd, w->h, sizeof(*w->h), 0) != sizeof(*w->h))
 		return -errno;

@@ -3,7 +3,7 @@
 # `cocoon restart` refuses damaged or foreign images: each case must exit
 # non-zero (not by a signal), print exactly one line starting "cocoon:" on
 # stderr, and leave no process behind.
-# Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
+# Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD, COCOON_COORD2.
 set -u
 # shellcheck source=SCRIPTDIR/../scenario/common.sh
 . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
@@ -55,6 +55,7 @@ try random "" "$T/random.img"
 
 head -c $((size / 2)) "$img" >"$T/truncated.img"
 try truncated "" "$T/truncated.img"
+try truncated-fast "" --fast "$T/truncated.img"
 
 cp "$img" "$T/middle.img"
 chmod 600 "$T/middle.img"
@@ -71,6 +72,31 @@ cp "$img" "$T/version.img"
 chmod 600 "$T/version.img"
 printf '\143\000\000\000' | dd of="$T/version.img" bs=1 seek=8 conv=notrunc 2>/dev/null
 try newer-version newer "$T/version.img"
+
+# The same program, compressed images (cocoon launch --compress zstd).  Its
+# own coordinator: the first one waits (60 s) for the process of the restart
+# whose restorer refused the flipped image.
+COCOON_COORD=$COCOON_COORD2
+export COCOON_COORD
+ZD=$T/ckpt-zstd
+CRTEST_READY=$T/zready CRTEST_DIR=$T "$COCOON" launch --ckpt-dir "$ZD" --compress zstd -- \
+	"$TESTPROG_DIR/heap_brk" >"$T/zlaunch.out" 2>&1 </dev/null &
+pid=$!
+pids="$pids $pid"
+wait_for "[ -e '$T/zready' ]" 20 || fail "compressed: program not ready: $(cat "$T/zlaunch.out")"
+"$COCOON" checkpoint >"$T/zckpt.out" 2>"$T/zckpt.err" || fail "compressed checkpoint: $(cat "$T/zckpt.err")"
+zimg=$(sed -n 2p "$T/zckpt.out")
+kill -9 $pid
+wait $pid
+zsize=$(wc -c <"$zimg")
+[ "$zsize" -lt "$size" ] || fail "compressed image ($zsize bytes) not smaller than plain ($size)"
+"$COCOON" inspect --verify "$zimg" >"$T/zinspect.out" 2>&1 || fail "inspect --verify of a compressed image: $(cat "$T/zinspect.out")"
+head -c $((zsize / 2)) "$zimg" >"$T/ztruncated.img"
+try compressed-truncated "truncated" "$T/ztruncated.img"
+cp "$zimg" "$T/zmiddle.img"
+chmod 600 "$T/zmiddle.img"
+flip "$T/zmiddle.img" $((zsize / 2))
+try compressed-flipped "damaged" "$T/zmiddle.img"
 
 try missing-dir "" --ckpt-dir "$T/no/such/dir"
 mkdir -p "$T/empty"
