@@ -225,6 +225,15 @@ def touch_time(mib):
     return float(out.split()[1])
 
 
+def end_case(p, ckpt_dir):
+    """After a memprog case: the program, its coordinator and images go."""
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+    stop_coordinators()
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+
+
 def mem_case(mib, kind):
     port = free_port()
     ckpt_dir = os.path.join(TMP, "ckpt-%d-%s" % (mib, kind))
@@ -279,11 +288,7 @@ def mem_case(mib, kind):
             if v != "ok" and res["verify"] == "ok":
                 res["verify"] = v + "(cold)"
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        stop_coordinators()
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        end_case(p, ckpt_dir)
     dd_w2, res["dd_hot"], res["dd_cold"] = dd_times(mib)
     res["dd_w"] = min(dd_w1, dd_w2)
     os.unlink(errlog)
@@ -732,11 +737,7 @@ def zstd_case(mib, kind):
             if mode == "zstd":
                 res["rst"], res["verify"] = restart(env, line[1], errlog)
         finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            stop_coordinators()
-            shutil.rmtree(ckpt_dir, ignore_errors=True)
+            end_case(p, ckpt_dir)
     return res
 
 
