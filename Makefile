@@ -44,7 +44,7 @@ PLUGIN_DIRS := $(wildcard examples/plugins/*)
 PLUGINS := $(patsubst examples/plugins/%,$(B)/examples/plugins/lib%.so,$(PLUGIN_DIRS))
 TEST_PLUGINS := $(patsubst tests/plugins/%.c,$(B)/tests/plugins/lib%.so,$(wildcard tests/plugins/*.c))
 TEST_APPS := $(B)/tests/apps/app $(B)/tests/apps/shared_conn $(B)/tests/apps/lifecycle \
-             $(B)/tests/apps/files
+             $(B)/tests/apps/files $(B)/tests/apps/dirty
 
 all: $(BIN) $(RUNTIME) $(RESTORER) $(API_LIB)
 

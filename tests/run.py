@@ -38,7 +38,7 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd"]
+MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd", "incr"]
 TEST_USER = "cocoontest"
 POLL = 0.05  # seconds between polls of a condition
 SKIP_RC = 77
@@ -168,7 +168,8 @@ def snapshot_maps(pid):
     pieces, and the kernel merges anonymous VMAs differently after a restore.
     Device and inode numbers are left out: a shared anonymous or deleted object
     recreated at restart is a new inode.  Private mappings of an image file
-    are anonymous memory that `cocoon restart --fast` mapped from it."""
+    are anonymous memory that `cocoon restart --fast` mapped from it.  The
+    runtime's own memfd mappings ("/memfd:cocoon-...") are left out."""
     out = []
     with open("/proc/%d/maps" % pid) as f:
         for line in f:
@@ -178,6 +179,8 @@ def snapshot_maps(pid):
             path = parts[5].strip() if len(parts) > 5 else ""
             if perms.endswith("p") and path.endswith((".img", ".img (deleted)")):
                 path, offset = "", 0
+            if path.startswith("/memfd:cocoon-"):
+                continue  # the runtime's own (incremental checkpoints' tables)
             if out and out[-1][1] == start and out[-1][2] == perms and out[-1][4] == path:
                 out[-1] = (out[-1][0], end, perms, out[-1][3], path)
             else:
@@ -509,12 +512,12 @@ def restart_and_check(r, before, images=None):
 def run_cr(r, prog):
     if not os.access(r.drv.cocoon, os.X_OK):
         raise Failure("cocoon not found at %s" % r.drv.cocoon)
-    compress = ["--compress", "zstd"] if r.mode == "zstd" else []
+    compress = {"zstd": ["--compress", "zstd"], "incr": ["--incremental"]}.get(r.mode, [])
     p = r.spawn("launch", [r.drv.cocoon, "launch", "--ckpt-dir", r.ckpt] + compress + ["--", prog],
                 pipes=True)
     r.wait_ready(p)
     images = r.checkpoint(1)
-    if r.mode == "twice":
+    if r.mode in ("twice", "incr"):
         images = r.checkpoint(2)
     r.wait_running(p)
     before = snapshot(p.pid)
@@ -526,8 +529,12 @@ def run_cr(r, prog):
         r.finish(p, "second restart from the same image")
         return
     p = restart_and_check(r, before)
-    if r.mode in ("again", "forked", "fast", "zstd"):
-        r.checkpoint(2)
+    if r.mode in ("again", "forked", "fast", "zstd", "incr"):
+        if r.mode == "incr":  # after the restart: a full one, then one on top of it
+            r.checkpoint(3)
+            r.checkpoint(4)
+        else:
+            r.checkpoint(2)
         r.wait_running(p)
         before = snapshot(p.pid)
         r.kill9(p)

@@ -27,11 +27,13 @@ static int arg_nplugins;
 static char arg_file_policy[8192]; /* PATTERN=POLICY lines */
 static int arg_forked;
 static const char *arg_compress;
+static int arg_incremental;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
-		   "[--interval SECONDS] [--forked] [--compress zstd[:LEVEL]] [--plugin LIB]...\n"
+		   "[--interval SECONDS] [--forked] [--compress zstd[:LEVEL]] [--incremental]\n"
+		   "       [--plugin LIB]..."
 		   "       [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
@@ -43,7 +45,9 @@ static void usage(FILE *f)
 		   "default), leave (not restored); the last matching rule wins.\n"
 		   "--forked: every checkpoint forks a copy of each process that writes\n"
 		   "its image while the program goes on.  --compress: images are zstd\n"
-		   "streams (LEVEL 1-19, default 3).\n",
+		   "streams (LEVEL 1-19, default 3).  --incremental: a checkpoint saves only\n"
+		   "the pages written since the last one and refers to earlier images for\n"
+		   "the rest (not with --compress).\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -186,6 +190,7 @@ int cmd_launch(int argc, char **argv)
 		{ "file-policy", required_argument, NULL, 'f' },
 		{ "forked", no_argument, NULL, 'F' },
 		{ "compress", required_argument, NULL, 'z' },
+		{ "incremental", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -193,7 +198,7 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:Ih", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
@@ -210,6 +215,7 @@ int cmd_launch(int argc, char **argv)
 				return 2;
 			break;
 		case 'F': arg_forked = 1; break;
+		case 'I': arg_incremental = 1; break;
 		case 'z':
 			if (!compress_spec_ok(optarg)) {
 				cli_error("launch: --compress %s: want zstd or zstd:LEVEL (1-19)", optarg);
@@ -223,6 +229,10 @@ int cmd_launch(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (arg_incremental && arg_compress) {
+		cli_error("launch: --incremental and --compress do not go together yet");
 		return 2;
 	}
 	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(dir), 1))) {
@@ -250,6 +260,8 @@ int cmd_launch(int argc, char **argv)
 		setenv(ENV_FORKED, "1", 1);
 	if (arg_compress)
 		setenv(ENV_COMPRESS, arg_compress, 1);
+	if (arg_incremental)
+		setenv(ENV_INCREMENTAL, "1", 1);
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
 			  "it will not be checkpointed", argv[optind]);

@@ -18,6 +18,7 @@
 #define ENV_FILE_POLICY "COCOON_FILE_POLICY" /* PATTERN=POLICY lines (--file-policy) */
 #define ENV_FORKED "COCOON_FORKED" /* "1": checkpoints use a forked writer (--forked) */
 #define ENV_COMPRESS "COCOON_COMPRESS" /* "zstd[:LEVEL]" (--compress) */
+#define ENV_INCREMENTAL "COCOON_INCREMENTAL" /* "1": incremental checkpoints */
 #define ENV_FAULT "COCOON_FAULT"       /* fault injection point, for tests */
 
 /* Names inside a checkpoint directory. */

@@ -74,10 +74,14 @@ int img_header_check(const struct img_header *h, uint64_t actual_file_size)
 	    h->nthreads == 0 || h->nsections > IMG_MAX_SECTIONS ||
 	    h->nruns > IMG_MAX_META / sizeof(struct img_run))
 		return IMG_E_LAYOUT;
+	if (h->ndeps > IMG_MAX_DEPS || h->nrefs > IMG_MAX_META / sizeof(struct img_ref))
+		return IMG_E_LAYOUT;
 	uint64_t need = (uint64_t)h->nregions * sizeof(struct img_region) +
 			(uint64_t)h->nruns * sizeof(struct img_run) +
 			(uint64_t)h->nthreads * sizeof(struct img_thread) +
-			(uint64_t)h->nsections * sizeof(struct img_section) + h->strings_len;
+			(uint64_t)h->nsections * sizeof(struct img_section) +
+			(uint64_t)h->nrefs * sizeof(struct img_ref) +
+			(uint64_t)h->ndeps * sizeof(struct img_dep) + h->strings_len;
 	if (need != h->meta_len)
 		return IMG_E_LAYOUT;
 	return IMG_OK;
@@ -127,6 +131,10 @@ int img_meta_check(const struct img_header *h, const void *meta, struct img_meta
 	p += (uint64_t)h->nthreads * sizeof(struct img_thread);
 	out->sections = (const void *)p;
 	p += (uint64_t)h->nsections * sizeof(struct img_section);
+	out->refs = (const void *)p;
+	p += (uint64_t)h->nrefs * sizeof(struct img_ref);
+	out->deps = (const void *)p;
+	p += (uint64_t)h->ndeps * sizeof(struct img_dep);
 	out->strings = p;
 	if (h->strings_len && out->strings[h->strings_len - 1] != 0)
 		return IMG_E_LAYOUT;
@@ -142,6 +150,28 @@ int img_meta_check(const struct img_header *h, const void *meta, struct img_meta
 		const struct img_section *s = &out->sections[i];
 		if (s->name[sizeof(s->name) - 1] != 0 || s->off < IMG_HEADER_SIZE ||
 		    s->off > h->meta_off || s->len > h->meta_off - s->off)
+			return IMG_E_LAYOUT;
+	}
+	for (uint32_t i = 0; i < h->ndeps; i++) {
+		const struct img_dep *d = &out->deps[i];
+		if (d->path[sizeof(d->path) - 1] != 0 || !d->path[0] || d->path[0] == '/' ||
+		    d->file_size < IMG_HEADER_SIZE)
+			return IMG_E_LAYOUT;
+		for (const char *c = d->path; *c; c++)
+			if (c[0] == '.' && c[1] == '.')
+				return IMG_E_LAYOUT; /* stays inside the checkpoint directory */
+	}
+	for (uint32_t i = 0; i < h->nrefs; i++) {
+		const struct img_ref *f = &out->refs[i];
+		if (f->region >= h->nregions || f->dep >= h->ndeps || !f->npages ||
+		    (i && f->region < out->refs[i - 1].region) || /* sorted by region */
+		    f->src_off % IMG_PAGE || f->src_off < IMG_HEADER_SIZE)
+			return IMG_E_LAYOUT;
+		const struct img_region *r = &out->regions[f->region];
+		uint64_t pages = (r->end - r->start) / IMG_PAGE;
+		if (f->page >= pages || f->npages > pages - f->page ||
+		    f->src_off + f->npages * IMG_PAGE > out->deps[f->dep].file_size ||
+		    f->src_off + f->npages * IMG_PAGE < f->src_off)
 			return IMG_E_LAYOUT;
 	}
 	return IMG_OK;

@@ -77,8 +77,10 @@ struct img_header {
 	char progname[64];
 	int32_t vpgid, vsid; /* process group and session, virtual */
 	uint32_t flags;       /* IMG_F_* */
-	uint32_t pad;
+	uint32_t nrefs;       /* entries in refs[]: pages kept in earlier images */
 	uint64_t stored_size; /* IMG_F_ZSTD: the file's real size */
+	uint32_t ndeps;       /* entries in deps[]: the earlier images refs[] use */
+	uint32_t pad;
 	uint64_t header_sum; /* img_sum of this struct with header_sum = 0 */
 };
 
@@ -105,6 +107,22 @@ struct img_region {
 struct img_run {
 	uint64_t page;
 	uint64_t npages;
+};
+
+/* Incremental images (cocoon launch --incremental): pages of region
+ * `region` not written since an earlier checkpoint are read from that
+ * checkpoint's image, deps[dep], at src_off (page aligned). */
+struct img_ref {
+	uint64_t page, npages; /* relative to the region start */
+	uint64_t src_off;
+	uint32_t region, dep;
+};
+
+/* An earlier image refs[] read from: its path relative to the checkpoint
+ * directory ("gen-NNNNNN/NAME-VPID.img"), and what identifies it. */
+struct img_dep {
+	char path[240];
+	uint64_t header_sum, file_size;
 };
 
 struct img_thread {
@@ -138,8 +156,12 @@ struct img_meta {
 	const struct img_run *runs;
 	const struct img_thread *threads;
 	const struct img_section *sections;
+	const struct img_ref *refs;
+	const struct img_dep *deps;
 	const char *strings;
 };
+
+#define IMG_MAX_DEPS 64
 
 /* Validation.  Each returns 0 or a positive IMG_E* code; img_strerror
  * turns it into words.  Nothing from a file is used before these pass. */

@@ -100,6 +100,10 @@ static int parse_line(char *line, int lineno, const char *gen_dir, struct manife
 		return sscanf(line + 11, "%llu %c", &m->gen, &tail) == 1 ? 0 : -EBADMSG;
 	if (strncmp(line, "time ", 5) == 0)
 		return sscanf(line + 5, "%lld %c", &m->time, &tail) == 1 ? 0 : -EBADMSG;
+	if (strncmp(line, "needs ", 6) == 0) {
+		unsigned long long g;
+		return sscanf(line + 6, "%llu %c", &g, &tail) == 1 ? manifest_need(m, g) : -EBADMSG;
+	}
 	if (strncmp(line, "image ", 6) != 0)
 		return 0; /* unknown lines: from a newer writer, ignore */
 	if (proto_parse(line, &pm))
@@ -230,6 +234,10 @@ int manifest_write(const char *gen_dir, const struct manifest *m)
 	snprintf(line, sizeof(line), "%s %d\ngeneration %llu\ntime %lld\n", MANIFEST_MAGIC,
 		 MANIFEST_VERSION, m->gen, m->time);
 	r = append(&buf, &len, &cap, line);
+	for (int i = 0; !r && i < m->nneeds; i++) {
+		snprintf(line, sizeof(line), "needs %llu\n", m->needs[i]);
+		r = append(&buf, &len, &cap, line);
+	}
 	for (int i = 0; !r && i < m->n; i++) {
 		const struct manifest_image *im = &m->img[i];
 		proto_escape(im->host, host, sizeof(host));
@@ -246,6 +254,17 @@ int manifest_write(const char *gen_dir, const struct manifest *m)
 		r = commit_file(gen_dir, CKPT_MANIFEST, buf, len);
 	free(buf);
 	return r;
+}
+
+int manifest_need(struct manifest *m, unsigned long long g)
+{
+	for (int i = 0; i < m->nneeds; i++)
+		if (m->needs[i] == g)
+			return 0;
+	if (m->nneeds == MANIFEST_MAX_NEEDS)
+		return -E2BIG;
+	m->needs[m->nneeds++] = g;
+	return 0;
 }
 
 int ckpt_parse_gen_name(const char *name, unsigned long long *gen)
@@ -382,6 +401,30 @@ static int prune_threshold(const char *ckpt_dir, int keep, unsigned long long *t
 	return 0;
 }
 
+/* Is generation g needed by one that is kept (>= thr)? */
+static int needed(const char *ckpt_dir, unsigned long long thr, unsigned long long g)
+{
+	char gen_dir[4096];
+	struct dirent *de;
+	unsigned long long k;
+	int found = 0;
+	DIR *d = opendir(ckpt_dir);
+
+	while (d && !found && (de = readdir(d))) {
+		struct manifest m;
+		if (ckpt_parse_gen_name(de->d_name, &k) || k < thr)
+			continue;
+		if (join(gen_dir, sizeof(gen_dir), ckpt_dir, de->d_name) || manifest_read(gen_dir, &m))
+			continue;
+		for (int i = 0; i < m.nneeds; i++)
+			found |= m.needs[i] == g;
+		manifest_free(&m);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 int ckpt_prune(const char *ckpt_dir, int keep)
 {
 	unsigned long long thr = 0, latest = 0, g;
@@ -399,7 +442,8 @@ int ckpt_prune(const char *ckpt_dir, int keep)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		if (ckpt_parse_gen_name(de->d_name, &g) || g >= thr || g == latest)
+		if (ckpt_parse_gen_name(de->d_name, &g) || g >= thr || g == latest ||
+		    needed(ckpt_dir, thr, g))
 			continue;
 		char path[4096];
 		if (join(path, sizeof(path), ckpt_dir, de->d_name) == 0 && remove_tree(path) == 0)

@@ -24,9 +24,15 @@ struct manifest_image {
 	char path[4096]; /* absolute after manifest_read (when gen_dir is) */
 };
 
+#define MANIFEST_MAX_NEEDS 64
+
 struct manifest {
 	unsigned long long gen;
 	long long time; /* unix seconds */
+	/* earlier generations whose images hold pages of this one
+	 * (incremental checkpoints): pruning keeps them */
+	unsigned long long needs[MANIFEST_MAX_NEEDS];
+	int nneeds;
 	int n;          /* images in use */
 	int cap;        /* allocated */
 	struct manifest_image *img; /* malloc'd; manifest_free() */
@@ -35,6 +41,10 @@ struct manifest {
 /* Empty manifest (no allocation). */
 void manifest_init(struct manifest *m);
 void manifest_free(struct manifest *m);
+
+/* Note that this generation needs generation g (no duplicates kept).
+ * 0 or -E2BIG. */
+int manifest_need(struct manifest *m, unsigned long long g);
 
 /* Append a copy of im.  0 or -ENOMEM / -E2BIG. */
 int manifest_add(struct manifest *m, const struct manifest_image *im);

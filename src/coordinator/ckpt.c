@@ -272,6 +272,18 @@ void coord_ckpt_written(struct coord *co, struct client *c, struct proto_msg *m)
 		fail(co, "out of memory");
 		return;
 	}
+	/* needs=G1,G2: earlier generations holding pages of this image */
+	for (const char *p = proto_get(m, "needs"); p && *p;) {
+		char *end;
+		unsigned long long g = strtoull(p, &end, 10);
+		if (end == p || g >= ck->gen || manifest_need(&ck->m, g) < 0) {
+			fail(co, "process %lld (%s): bad needs= list", c->vpid, c->name);
+			return;
+		}
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			break;
+	}
 	c->written = true;
 	if (++ck->nwritten == ck->nparts)
 		complete(co);

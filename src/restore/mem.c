@@ -351,6 +351,44 @@ static void load_sysv(const struct img_region *r, const struct img_meta *meta, i
 #define FAST_MAX_RUNS 64
 
 uint64_t rst_ckpt_fsbase;
+int rst_dep_fd[IMG_MAX_DEPS];
+
+/* The references of an incremental image, sorted by region: those of r. */
+static void region_refs(const struct img_region *r, const struct img_meta *meta, uint32_t nrefs,
+			uint32_t *first, uint32_t *count)
+{
+	uint32_t idx = (uint32_t)(r - meta->regions), i = 0;
+
+	while (i < nrefs && meta->refs[i].region < idx)
+		i++;
+	*first = i;
+	while (i < nrefs && meta->refs[i].region == idx)
+		i++;
+	*count = i - *first;
+}
+
+/* Pages unchanged since an earlier checkpoint, read from its image. */
+static void load_refs(const struct img_region *r, const struct img_meta *meta, uint32_t first,
+		      uint32_t count)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		const struct img_ref *f = &meta->refs[i];
+		char *p = (char *)(r->start + f->page * IMG_PAGE);
+		uint64_t left = f->npages * IMG_PAGE, off = f->src_off;
+
+		while (left) {
+			long n = sys_pread(rst_dep_fd[f->dep], p, left < READ_CHUNK ? left : READ_CHUNK,
+					   off);
+			if (n == -EINTR)
+				continue;
+			if (n <= 0)
+				region_die(r, "cannot read pages from an earlier image", n);
+			p += n;
+			off += (uint64_t)n;
+			left -= (uint64_t)n;
+		}
+	}
+}
 
 static int fast_region(const struct img_region *r)
 {
@@ -385,8 +423,12 @@ static long map_pages(const struct img_region *r, const struct img_meta *meta, i
 	return 0;
 }
 
-void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd)
+void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd,
+		     uint32_t nrefs)
 {
+	uint32_t ref_first, nref;
+
+	region_refs(r, meta, nrefs, &ref_first, &nref);
 	int prot = (int)(r->prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 	int shared = !(r->flags & IMG_R_PRIVATE);
 	int flags = MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE);
@@ -412,13 +454,13 @@ void rst_load_region(const struct img_region *r, const struct img_meta *meta, in
 		if (r->flags & IMG_R_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
 	}
-	if (fast_region(r)) {
+	if (fast_region(r) && !nref) {
 		addr = sys_mmap(r->start, len, prot, flags, -1, 0);
 		if (addr >= 0 && (uint64_t)addr == r->start && map_pages(r, meta, img_fd, prot) == 0)
 			return;
 		/* not mappable from the image: read it below */
 	}
-	load_prot = npages ? prot | PROT_READ | PROT_WRITE : prot;
+	load_prot = npages || nref ? prot | PROT_READ | PROT_WRITE : prot;
 	addr = sys_mmap(r->start, len, load_prot, flags, fd, file_off);
 	if (fd >= 0)
 		sys_close(fd);
@@ -426,9 +468,11 @@ void rst_load_region(const struct img_region *r, const struct img_meta *meta, in
 		region_die(r, "cannot be mapped", addr);
 	if ((uint64_t)addr != r->start)
 		region_die(r, "mapped at the wrong address", 0);
-	if (!npages)
+	if (!npages && !nref)
 		return;
-	load_pages(r, meta, img_fd);
+	if (npages)
+		load_pages(r, meta, img_fd);
+	load_refs(r, meta, ref_first, nref);
 	if (load_prot != prot) {
 		long ret = sys_mprotect(r->start, len, prot);
 

@@ -278,6 +278,52 @@ static void stage_mm(const struct img_header *h)
 	}
 }
 
+/* Stage 2c: an incremental image's earlier images, each checked to be the
+ * very file it refers to.  Their paths are relative to the checkpoint
+ * directory, the parent of this image's generation directory. */
+static void stage_deps(const struct img_header *h)
+{
+	static char path[4096 + 256];
+	static union {
+		struct img_header h;
+		char raw[IMG_HEADER_SIZE];
+	} dh;
+	size_t len = strlen(rst_args.image_path), slashes = 0;
+
+	while (len && slashes < 2)
+		if (rst_args.image_path[--len] == '/')
+			slashes++;
+	if (h->ndeps && slashes < 2)
+		rst_die("an incremental image must be in its generation directory", 0);
+	for (uint32_t i = 0; i < h->ndeps; i++) {
+		const struct img_dep *d = &meta.deps[i];
+		struct stat st;
+		size_t dlen = strlen(d->path);
+		memcpy(path, rst_args.image_path, len + 1);
+		memcpy(path + len + 1, d->path, dlen + 1);
+		long fd = sys_open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rst_begin();
+			rst_put("needs the earlier image ");
+			rst_put(d->path);
+			rst_put(", which cannot be opened: ");
+			rst_put_err(fd);
+			rst_fail();
+		}
+		if (sys_fstat((int)fd, &st) < 0 || (uint64_t)st.st_size != d->file_size ||
+		    read_full((int)fd, dh.raw, sizeof(dh.raw), 0) != (long)sizeof(dh.raw) ||
+		    img_header_check(&dh.h, (uint64_t)st.st_size) != IMG_OK ||
+		    dh.h.header_sum != d->header_sum) {
+			rst_begin();
+			rst_put("needs the earlier image ");
+			rst_put(d->path);
+			rst_put(", which is not the one it was written against");
+			rst_fail();
+		}
+		rst_dep_fd[i] = (int)fd;
+	}
+}
+
 void rst_main(long *sp)
 {
 	const struct img_header *h = &hdr.h;
@@ -287,6 +333,7 @@ void rst_main(long *sp)
 	rst_args.image_fd = stage_open();
 	stage_check(h);
 	stage_table();
+	stage_deps(h);
 
 	/* Point of no return. */
 	rst_park_vdso(&maps, h);
@@ -298,7 +345,9 @@ void rst_main(long *sp)
 			rst_ckpt_fsbase = meta.threads[i].fsbase;
 	for (uint32_t i = 0; i < h->nregions; i++)
 		if (!in_vdso(h, &meta.regions[i]))
-			rst_load_region(&meta.regions[i], &meta, rst_args.image_fd);
+			rst_load_region(&meta.regions[i], &meta, rst_args.image_fd, h->nrefs);
+	for (uint32_t i = 0; i < h->ndeps; i++)
+		sys_close(rst_dep_fd[i]);
 
 	stage_mm(h);
 	ret = sys_arch_prctl(ARCH_SET_FS, h->main_fsbase);

@@ -60,7 +60,10 @@ const char *rst_vdso_check(const struct rst_maps *m, const struct img_header *h)
 void rst_park_vdso(const struct rst_maps *m, const struct img_header *h);
 void rst_unmap_all(const struct rst_maps *m);
 void rst_place_vdso(const struct rst_maps *m, const struct img_header *h);
-void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd);
+void rst_load_region(const struct img_region *r, const struct img_meta *meta, int img_fd,
+		     uint32_t nrefs);
+/* The earlier images of an incremental one, open (meta->deps order). */
+extern int rst_dep_fd[IMG_MAX_DEPS];
 /* The checkpoint thread's TLS base: its stack region is not mapped from the
  * image by --fast (that thread writes the next image from it, and must find
  * its stack and TLS in one piece). */

@@ -20,6 +20,7 @@
 #include "common/proto.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
+#include "runtime/track.h"
 
 int rt_tid_offset_confirm(void) RT_HIDDEN;
 
@@ -305,16 +306,19 @@ static void do_checkpoint(uint64_t gen, int forked)
 	} else {
 		char esc[PROTO_LINE_MAX / 2];
 		rt_plugins_event(COCOON_EV_CHECKPOINT_WRITTEN, NULL);
-		proto_send(rt.coord_fd, "WRITTEN gen=%llu image=%s", (unsigned long long)gen,
-			   proto_escape(path, esc, sizeof(esc)));
+		proto_send(rt.coord_fd, "WRITTEN gen=%llu image=%s needs=%s",
+			   (unsigned long long)gen, proto_escape(path, esc, sizeof(esc)),
+			   forked ? "" : rt_image_needs());
 	}
 wait_resume:
 	if (!resumed_early && wait_for("RESUME", gen, &m, line, sizeof(line)) != 0)
 		coord_lost();
 	else if (!resumed_early)
 		complete = proto_get_int(&m, "ok", 0) == 1;
-	if (!complete)
+	if (!complete) {
 		rt.saved_generation = saved_before;
+		rt_track_failed(); /* the next image cannot build on this one */
+	}
 	if (!resumed)
 		resume_program();
 	rt_arena_release();

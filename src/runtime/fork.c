@@ -24,6 +24,7 @@
 
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
+#include "runtime/track.h"
 #include "runtime/sys.h"
 
 #define ENV_VPID "COCOON_VPID"
@@ -106,6 +107,7 @@ static int child_join(int parent_vpid, int parent_real)
 	atomic_store(&ckpt_wants, 0);
 	rt.real_pid = rt_getpid();
 	rt.vpid = rt.real_pid;
+	rt_track_lost(1);
 	rt.real_ppid = parent_real;
 	rt.vppid = parent_vpid;
 	rt_tls_vtid = rt.vpid;

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "runtime/rt.h"
+#include "runtime/track.h"
 #include "runtime/sys.h"
 
 /* Zero-initialised, so in .bss: its megabytes of thread slots cost an image
@@ -111,6 +112,8 @@ __attribute__((constructor)) static void rt_init(void)
 	read_progname();
 	read_fault();
 	rt_compress_init();
+	if (!rt_z_active())
+		rt_track_init();
 	rt.forked = getenv(ENV_FORKED) && strcmp(getenv(ENV_FORKED), "1") == 0;
 	if (uname(&u) == 0)
 		snprintf(rt.hostname, sizeof(rt.hostname), "%.63s", u.nodename);

@@ -29,6 +29,7 @@
 
 #include "common/image.h"
 #include "runtime/rt.h"
+#include "runtime/track.h"
 #include "runtime/sys.h"
 
 char rt_restart_stack[1 << 16] __attribute__((aligned(64)));
@@ -231,6 +232,7 @@ int rt_restart_finish(void)
 		rt_sys2(SYS_set_robust_list, rt.ckpt_thread.robust_head,
 			rt.ckpt_thread.robust_len);
 	rt_arena_forget();
+	rt_track_lost(0);
 	rt.log_fd = -1;
 	rt.coord_fd = -1;
 	if (rt.rargs.coord[0])

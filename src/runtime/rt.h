@@ -155,6 +155,8 @@ int rt_coord_request(const char *verb, struct proto_msg *m, char *line, size_t c
  * (rt_writer_split): the program returns 0 at once, its copy writes the
  * rest and returns with *copy_fd set. */
 int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd) RT_HIDDEN;
+/* After it: "G1,G2", the earlier generations the image refers to, or "". */
+const char *rt_image_needs(void) RT_HIDDEN;
 /* compress.c: zstd for images (cocoon launch --compress) */
 struct rt_z;
 void rt_compress_init(void) RT_HIDDEN;

@@ -28,12 +28,15 @@
 #include "runtime/maps.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
+#include "runtime/track.h"
 
 #define PM_CHUNK 65536 /* pagemap entries read at once */
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61) /* file page (or shared anon): not copied on write */
 #define BOUNCE_SIZE (1ul << 20)
+#define SCAN_VEC 65536     /* written ranges listed per region */
+#define MAX_REFS (4u << 20)
 
 
 struct writer {
@@ -53,6 +56,14 @@ struct writer {
 	int volatile_region;
 	int all_present; /* the pagemap does not know: look at every page */
 	struct rt_z *z;  /* compressing everything after the header, or NULL */
+	/* incremental: the region being saved, and the references so far */
+	struct rt_track_region tr;
+	struct page_region *scanvec;
+	struct img_ref *refs;
+	uint32_t nrefs, refs_cap;
+	struct img_dep deps[IMG_MAX_DEPS];
+	int dep_local[IMG_MAX_DEPS]; /* registry index -> deps[] index + 1 */
+	uint32_t ndeps;
 };
 
 static int fault_at(const char *kind, uint64_t gen)
@@ -155,7 +166,8 @@ static int skipped(const struct rt_vma *v, struct img_header *h)
 			h->vvar_end = v->end;
 		return 1;
 	}
-	return strcmp(v->path, "[vsyscall]") == 0 || rt_arena_contains(v->start, v->end);
+	return strcmp(v->path, "[vsyscall]") == 0 || rt_arena_contains(v->start, v->end) ||
+	       rt_track_contains(v->start, v->end);
 }
 
 static int flush_run(struct writer *w, struct img_region *r, struct img_sum *sum,
@@ -166,6 +178,8 @@ static int flush_run(struct writer *w, struct img_region *r, struct img_sum *sum
 	if (w->nruns == w->runs_cap)
 		return -ENOMEM;
 	const char *mem = (const char *)(r->start + first * IMG_PAGE);
+	for (uint64_t i = 0; w->tr.new_loc && i < count; i++)
+		w->tr.new_loc[first + i] = rt_track_loc(rt_track_self(), w->off + i * IMG_PAGE);
 	/* Our own stack changes under us: checksum and write one stable copy. */
 	size_t step = w->volatile_region ? BOUNCE_SIZE : count * IMG_PAGE;
 	for (size_t done = 0; done < count * IMG_PAGE; done += step) {
@@ -186,12 +200,49 @@ static int flush_run(struct writer *w, struct img_region *r, struct img_sum *sum
 	return 0;
 }
 
-/* Store the present pages of one region, anonymous zero pages excepted. */
+/* Page `page` of region r is unchanged since the checkpoint whose image
+ * holds it at loc: refer to it there (extending the last reference). */
+static int add_ref(struct writer *w, const struct img_region *r, uint64_t page, uint64_t loc)
+{
+	int global = rt_track_loc_dep(loc);
+	uint64_t off = rt_track_loc_off(loc);
+	uint32_t region = (uint32_t)(r - w->regions);
+
+	if (global < 0 || global >= IMG_MAX_DEPS || !rt_track_dep(global))
+		return -EINVAL;
+	if (!w->dep_local[global]) {
+		w->deps[w->ndeps] = *rt_track_dep(global);
+		w->dep_local[global] = (int)++w->ndeps;
+	}
+	uint32_t dep = (uint32_t)w->dep_local[global] - 1;
+	struct img_ref *last = w->nrefs ? &w->refs[w->nrefs - 1] : NULL;
+	if (last && last->region == region && last->dep == dep &&
+	    last->page + last->npages == page && last->src_off + last->npages * IMG_PAGE == off) {
+		last->npages++;
+		return 0;
+	}
+	if (w->nrefs == w->refs_cap)
+		return -ENOMEM;
+	w->refs[w->nrefs++] = (struct img_ref){ page, 1, off, region, dep };
+	return 0;
+}
+
+/* Is the page at addr among the written ranges (a cursor walks them)? */
+static int was_written(const struct rt_track_region *tr, size_t *cursor, uint64_t addr)
+{
+	while (*cursor < tr->nwritten && tr->written[*cursor].end <= addr)
+		(*cursor)++;
+	return *cursor < tr->nwritten && tr->written[*cursor].start <= addr;
+}
+
+/* Store the present pages of one region, anonymous zero pages excepted;
+ * incremental: refer to earlier images for pages not written since. */
 static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 {
 	uint64_t npages = (r->end - r->start) / IMG_PAGE, run_first = 0, run_len = 0;
 	struct img_sum sum;
 	int err = 0, missing = 0;
+	size_t cursor = 0;
 
 	img_sum_init(&sum);
 	r->run_first = w->nruns;
@@ -206,6 +257,18 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t page = base + i;
 			int store = (w->pm[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
+			if (w->tr.new_loc)
+				w->tr.new_loc[page] = 0;
+			if (w->tr.old_loc &&
+			    !was_written(&w->tr, &cursor, r->start + page * IMG_PAGE)) {
+				/* unchanged: where it was (absent now: dropped, so zero) */
+				uint64_t loc = store ? w->tr.old_loc[page] : 0;
+				if (loc && (err = add_ref(w, r, page, loc)))
+					return err;
+				if (w->tr.new_loc)
+					w->tr.new_loc[page] = loc;
+				store = 0;
+			}
 			/* A private file page never written is the file's own: it
 			 * comes from the file again (restart checks the file). */
 			if (store && (r->flags & (IMG_R_FILE | IMG_R_PRIVATE)) ==
@@ -323,6 +386,8 @@ static int save_region(struct writer *w, const struct rt_vma *v, struct img_regi
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	w->volatile_region = sp >= v->start && sp < v->end;
 	w->all_present = from_image;
+	if (store && !from_image)
+		rt_track_region(v, &w->tr, w->scanvec, SCAN_VEC);
 	if (store)
 		err = save_pages(w, r, keep_zero);
 	w->all_present = 0;
@@ -355,6 +420,8 @@ static int write_meta(struct writer *w, struct img_thread *threads, uint32_t nth
 		{ w->runs, sizeof(struct img_run) * w->nruns },
 		{ threads, sizeof(struct img_thread) * nthreads },
 		{ sections, sizeof(struct img_section) * nsections },
+		{ w->refs, sizeof(struct img_ref) * w->nrefs },
+		{ w->deps, sizeof(struct img_dep) * w->ndeps },
 		{ w->strings, w->strings_len },
 	};
 	struct img_sum sum;
@@ -394,6 +461,8 @@ static void fill_header(struct writer *w, uint32_t nthreads, uint32_t nsections)
 	h->nregions = w->nregions;
 	h->nruns = w->nruns;
 	h->nsections = nsections;
+	h->nrefs = w->nrefs;
+	h->ndeps = w->ndeps;
 	h->strings_len = w->strings_len;
 	h->restart_entry = (uint64_t)rt_restart_entry;
 	h->restart_stack = (uint64_t)(rt_restart_stack + sizeof(rt_restart_stack));
@@ -446,8 +515,14 @@ static int write_body(struct writer *w, int *copy_fd)
 	w->pm = rt_alloc(PM_CHUNK * 8);
 	w->bounce = rt_alloc(BOUNCE_SIZE);
 	int *slot = rt_alloc(sizeof(int) * (size_t)n + 1);
-	if (!w->regions || !w->runs || !w->strings || !w->pm || !w->bounce || !slot)
+	w->scanvec = rt_alloc(sizeof(*w->scanvec) * SCAN_VEC);
+	w->refs_cap = MAX_REFS;
+	w->refs = rt_alloc(sizeof(*w->refs) * w->refs_cap);
+	if (!w->regions || !w->runs || !w->strings || !w->pm || !w->bounce || !slot ||
+	    !w->scanvec || !w->refs)
 		return -ENOMEM;
+	if ((err = rt_track_begin(vmas, n, copy_fd != NULL)))
+		return err;
 	add_string(w, ""); /* offset 0 means "no path" */
 	if ((err = rt_mm_read(&w->h->mm)))
 		return err;
@@ -501,6 +576,33 @@ static int write_body(struct writer *w, int *copy_fd)
 	return fsync(w->fd) ? -errno : 0;
 }
 
+/* The generations the last image refers to (WRITTEN needs=...). */
+static char needs[IMG_MAX_DEPS * 12];
+
+const char *rt_image_needs(void)
+{
+	return needs;
+}
+
+/* The image is durable: it is the base of the next incremental one. */
+static void note_written(struct writer *w, const char *path)
+{
+	char rel[300];
+	const char *name = strrchr(path, '/');
+	size_t len = 0;
+
+	needs[0] = 0;
+	for (uint32_t i = 0; i < w->ndeps; i++) {
+		unsigned long long g;
+		if (sscanf(w->deps[i].path, "gen-%llu/", &g) == 1)
+			len += (size_t)snprintf(needs + len, sizeof(needs) - len, "%s%llu",
+						len ? "," : "", g);
+	}
+	snprintf(rel, sizeof(rel), CKPT_GEN_FMT "/%s", (unsigned long long)w->gen,
+		 name ? name + 1 : path);
+	rt_track_written(rel, w->h);
+}
+
 int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 {
 	char dir[4200], tmp[4400];
@@ -539,6 +641,7 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 		cocoon_error("cannot rename %s: %s", tmp, strerror(errno));
 		goto out;
 	}
+	note_written(&w, path_out);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
@@ -549,7 +652,9 @@ out:
 		close(w.fd);
 	if (w.pagemap_fd >= 0)
 		close(w.pagemap_fd);
-	if (err)
+	if (err) {
 		unlink(tmp);
+		rt_track_failed();
+	}
 	return err;
 }

@@ -36,15 +36,22 @@ one_error() {
 		fail "$1: want one 'cocoon:' line on stderr, got: $(head -c 600 "$2")"
 }
 
+# coord_pids: the real pids of the processes the coordinator lists.
+coord_pids() {
+	"$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | cut -d: -f2
+}
+
 # kill_all: kill -9 every process of the computation ($COCOON status) at
 # once (stopped first, so none reacts to another's death), and wait until
-# none runs any more (zombies are fine: their parents are gone too).
+# none runs any more (zombies are fine: their parents are gone too) and the
+# coordinator has seen them go (so that a restart is not taken for them).
 kill_all() {
-	victims=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | cut -d: -f2)
+	victims=$(coord_pids)
 	[ -n "$victims" ] || fail "no processes to kill"
 	kill -STOP $victims
 	kill -9 $victims
 	wait_for all_gone 10 || fail "still alive after kill -9: $victims"
+	wait_for '[ -z "$(coord_pids)" ]' 10 || fail "the coordinator still lists $(coord_pids)"
 }
 
 all_gone() {
