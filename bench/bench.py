@@ -17,6 +17,7 @@ Environment:
   BENCH_COLD   1/0: also measure with dropped page cache (default 1 as root)
   BENCH_PARTS  which tables to print, e.g. "3" or "1 3" (default "1 2 3 4")
   BENCH_ZCASES part 4 cases, MIB:KIND (default "1024:text 1024:rand")
+  BENCH_ICASES part 5 cases (default "256:rand 1024:rand 4096:rand")
   BENCH_TREE   part 3 cases, NPROC:TOTAL_MIB (default "10:100 1:100 10:1024 1:1024")
 """
 import json
@@ -37,8 +38,9 @@ TREEPROG = os.path.join(ROOT, "build/bench/treeprog")
 TMP = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, "build/bench-tmp")))
 CASES = os.environ.get("BENCH_CASES", "256:rand 1024:rand 4096:rand 1024:zero").split()
 COLD = os.environ.get("BENCH_COLD", "1" if os.geteuid() == 0 else "0") == "1"
-PARTS = os.environ.get("BENCH_PARTS", "1 2 3 4").replace(",", " ").split()
+PARTS = os.environ.get("BENCH_PARTS", "1 2 3 4 5").replace(",", " ").split()
 ZCASES = os.environ.get("BENCH_ZCASES", "1024:text 1024:rand").split()
+ICASES = os.environ.get("BENCH_ICASES", "256:rand 1024:rand 4096:rand").split()
 TREE = os.environ.get("BENCH_TREE", "10:100 1:100 10:1024 1:1024").split()
 TREE_VERIFY_MSGS = 100  # VERIFY_MSGS in treeprog.c
 TIMEOUT = 300
@@ -768,12 +770,80 @@ def part4():
     return failed
 
 
+def incr_case(mib, kind):
+    """--incremental: a full checkpoint, 1% of the pages rewritten, an
+    incremental one; then a restart from it (which needs both images)."""
+    port = free_port()
+    ckpt_dir = os.path.join(TMP, "ickpt")
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    env = cocoon_env(port, ckpt_dir)
+    errlog = os.path.join(TMP, "istderr.log")
+    res = {}
+    with open(errlog, "wb") as err:
+        p = subprocess.Popen([COCOON, "launch", "--incremental", MEMPROG, str(mib), kind], env=env,
+                             stdout=subprocess.PIPE, stderr=err)
+    try:
+        if p.stdout.readline().decode().split()[0:1] != ["ready"]:
+            raise BenchError("memprog did not start (see %s)" % errlog)
+        drain = Drain(p.stdout)
+        procs = wait_procs(env, 1)
+        for name in ("full", "incr"):
+            if name == "incr":
+                os.kill(procs[0]["pid"], signal.SIGUSR1)
+                end = time.monotonic() + 60
+                while "dirtied" not in drain.text() and time.monotonic() < end:
+                    time.sleep(0.01)
+            os.sync()
+            t, out = timed([COCOON, "checkpoint"], env=env)
+            img = [l.strip() for l in out.splitlines() if l.strip().endswith(".img")][0]
+            res[name] = (t, os.stat(img).st_size)
+            res[name + "_pause"] = drain.pause(1 if name == "full" else 2)
+        want = [l.split()[1] for l in drain.text().splitlines() if l.startswith("dirtied ")]
+        if not want:
+            raise BenchError("memprog did not rewrite its memory")
+        os.kill(procs[0]["pid"], signal.SIGKILL)
+        p.wait(timeout=30)
+        drain.join(timeout=10)
+        wait_procs(env, 0, timeout=5)
+        # the program re-checksums against the sum it took after dirtying
+        res["rst"], res["verify"] = restart(env, want[0], errlog)
+    finally:
+        end_case(p, ckpt_dir)
+    return res
+
+
+def part5():
+    rows, failed = [], False
+    for case in ICASES:
+        mib, kind = case.split(":")
+        try:
+            r = incr_case(int(mib), kind)
+        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+            print("%s %s  ERROR: %s" % (size(int(mib)), kind, e))
+            failed = True
+            continue
+        failed |= r["verify"] != "ok"
+        rows.append([size(int(mib)), kind, secs(r["full"][0]), secs(r["full_pause"]),
+                     "%.1f MiB" % (r["full"][1] / (1 << 20)), secs(r["incr"][0]),
+                     secs(r["incr_pause"]), "%.1f MiB" % (r["incr"][1] / (1 << 20)),
+                     secs(r["rst"]), r["verify"]])
+    print("5. Incremental checkpoints (seconds): full, then after rewriting 1% of the pages")
+    table([["", "", "full", "full", "full", "incr", "incr", "incr", "restart", ""],
+           ["size", "kind", "ckpt", "pause", "image", "ckpt", "pause", "image", "from incr",
+            "verify"]], rows, right_from=2)
+    print()
+    print("  cocoon launch --incremental; the restart reads the incremental image and the")
+    print("  full one it refers to (memprog re-checksums all of its memory after it).")
+    print()
+    return failed
+
+
 def main():
     os.makedirs(TMP, exist_ok=True)
     print("Cocoon benchmark. " + machine_line())
     print()
     failed = False
-    for part, fn in (("1", part1), ("2", part2), ("3", part3), ("4", part4)):
+    for part, fn in (("1", part1), ("2", part2), ("3", part3), ("4", part4), ("5", part5)):
         if part in PARTS:
             failed |= fn()
     return 1 if failed else 0

@@ -12,7 +12,9 @@
  * stdout: the first '.' after a restart is the moment it runs user code
  * again.  After each checkpoint (cocoon_generation() changed) it prints
  * "\npause SECONDS\n": the longest it was stopped since the last one (the
- * longest gap between two of its 1 ms steps).  When it sees it has been restarted (cocoon_restart_count(), looked
+ * longest gap between two of its 1 ms steps).  SIGUSR1 rewrites 1% of the
+ * pages (drawn at random), takes the new checksum as the one to verify and
+ * prints "\ndirtied SUM\n".  When it sees it has been restarted (cocoon_restart_count(), looked
  * up with dlsym so the program runs natively too) it checksums its memory
  * again, prints "\nverify ok SUM" or "\nverify FAIL SUM" and exits 0 or 1.
  * Plain libc program; it knows nothing else about Cocoon.
@@ -21,6 +23,7 @@
  * prints "touch SECONDS": the floor for any restart, which must do the same.
  */
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +97,28 @@ static void say(const char *s)
 
 /* Survives checkpoint and restart with the rest of memory. */
 static uint64_t stored_sum;
+static volatile sig_atomic_t dirty_asked;
+
+static void ask_dirty(int sig)
+{
+	dirty_asked = 1;
+}
+
+/* Rewrite 1% of the pages, at random. */
+static void dirty(uint64_t *mem, size_t len)
+{
+	static uint64_t x = 0x5851f42d4c957f2dull;
+	size_t pages = len / 4096;
+
+	for (size_t k = 0; k < pages / 100; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t *p = mem + (x % pages) * 512;
+		for (int i = 0; i < 512; i++)
+			p[i] += x;
+	}
+}
 
 static double now(void)
 {
@@ -141,7 +166,15 @@ int main(int argc, char **argv)
 	say(line);
 
 	const struct timespec ms = { 0, 1000000 };
+	signal(SIGUSR1, ask_dirty);
 	for (;;) {
+		if (dirty_asked) {
+			dirty_asked = 0;
+			dirty(mem, len);
+			stored_sum = checksum(mem, len / 8);
+			snprintf(line, sizeof(line), "\ndirtied %016llx\n", (unsigned long long)stored_sum);
+			say(line);
+		}
 		say(".");
 		if (restart_count && restart_count() != restarts) {
 			uint64_t sum = checksum(mem, len / 8);
