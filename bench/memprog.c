@@ -101,6 +101,7 @@ static volatile sig_atomic_t dirty_asked;
 
 static void ask_dirty(int sig)
 {
+	(void)sig;
 	dirty_asked = 1;
 }
 
