@@ -10,6 +10,11 @@
  * as a reference), or zero.  The tables and the registry of images they
  * point into live in a mapping of their own, which images do not contain.
  *
+ * Where the kernel cannot do that (before Linux 6.7, userfaultfd off), or
+ * with COCOON_TRACK=hash, the tables also keep a hash of every page, and a
+ * page whose hash changed counts as written: the checkpoint reads all the
+ * memory but still writes only what changed.
+ *
  * Anything that breaks the chain -- a failed generation, a forked
  * checkpoint (the copy's mappings lose the tracking), a restart, a fork,
  * eight incremental checkpoints in a row, a full registry -- makes the next
@@ -50,10 +55,13 @@
 struct tvma {
 	uint64_t start, end;
 	uint64_t *loc;
+	uint64_t *hash; /* hash mode: per page, 0 when absent */
 };
 
 static struct {
-	int uffd;   /* -1: incremental checkpoints are off */
+	int on;     /* incremental checkpoints asked for and possible */
+	int hash;   /* by page hashes (else the kernel tracks writes) */
+	int uffd;   /* the userfaultfd that tracks writes, or -1 */
 	int valid;  /* the tables describe the last complete generation */
 	int chain;  /* incremental checkpoints since the last full one */
 	struct tvma *v;
@@ -74,19 +82,23 @@ int rt_track_init(void)
 {
 	struct uffdio_api api = { .api = UFFD_API,
 				  .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED };
-	const char *env = getenv(ENV_INCREMENTAL);
+	const char *env = getenv(ENV_INCREMENTAL), *how = getenv(ENV_TRACK);
 
 	if (!env || strcmp(env, "1") != 0)
+		return 0;
+	tk.on = 1;
+	tk.hash = how && strcmp(how, "hash") == 0;
+	if (tk.hash)
 		return 0;
 	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	if (fd < 0 || ioctl(fd, UFFDIO_API, &api) != 0 ||
 	    (api.features & (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)) !=
 		    (UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED)) {
-		rt_warn("incremental checkpoints need userfaultfd with asynchronous write "
-			"protection (Linux 6.7): checkpoints are full");
+		rt_log("no asynchronous write protection: pages are compared by hash");
 		if (fd >= 0)
 			close(fd);
-		return -ENOTSUP;
+		tk.hash = 1;
+		return 0;
 	}
 	tk.uffd = rt_fd_take(fd);
 	return 0;
@@ -107,8 +119,9 @@ void rt_track_lost(int inherited_fd)
 		close(tk.uffd);
 	if (inherited_fd && tk.map)
 		munmap(tk.map, tk.map_len); /* the parent's tables, copied */
-	int wanted = tk.uffd >= 0;
+	int wanted = tk.on;
 	tk.uffd = -1;
+	tk.on = 0;
 	tk.map = tk.nv_map = NULL;
 	tk.v = tk.nv_v = NULL;
 	tk.nv = tk.nv_n = 0;
@@ -129,14 +142,14 @@ int rt_track_begin(const struct rt_vma *vmas, int n, int forked)
 	size_t pages = 0, len;
 
 	tk.nv_map = NULL;
-	if (tk.uffd < 0)
+	if (!tk.on)
 		return 0;
 	if (forked || tk.chain >= MAX_CHAIN || tk.nreg >= IMG_MAX_DEPS - 1)
 		tk.valid = 0;
 	for (int i = 0; i < n; i++)
 		if (trackable(&vmas[i]))
 			pages += (vmas[i].end - vmas[i].start) / IMG_PAGE;
-	len = ((size_t)n * sizeof(struct tvma) + pages * 8 + 4095) & ~4095ul;
+	len = ((size_t)n * sizeof(struct tvma) + pages * (tk.hash ? 16 : 8) + 4095) & ~4095ul;
 	/* a named memfd, so that the mapping says whose it is in /proc/PID/maps */
 	int fd = memfd_create("cocoon-track", MFD_CLOEXEC);
 	void *m = fd < 0 || ftruncate(fd, (off_t)len) != 0
@@ -157,7 +170,51 @@ int rt_track_begin(const struct rt_vma *vmas, int n, int forked)
 
 int rt_track_incremental(void)
 {
-	return tk.uffd >= 0 && tk.valid;
+	return tk.on && tk.valid;
+}
+
+/* Hash mode: hash every page of t now; those whose hash differs from the
+ * old table's (or that came or went) are the written ones. */
+static int hash_region(struct tvma *t, const struct tvma *old, struct rt_track_region *out,
+		       struct page_region *vec, size_t vec_cap)
+{
+	uint64_t npages = (t->end - t->start) / IMG_PAGE, pm[512];
+	const uint64_t *old_hash = old ? old->hash + (t->start - old->start) / IMG_PAGE : NULL;
+	size_t got = 0;
+	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (pagemap < 0)
+		return 0;
+	for (uint64_t base = 0; base < npages && !err; base += 512) {
+		uint64_t n = npages - base < 512 ? npages - base : 512;
+		if (pread(pagemap, pm, n * 8, (off_t)((t->start / IMG_PAGE + base) * 8)) !=
+		    (ssize_t)(n * 8)) {
+			err = 1;
+			break;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t page = base + i, addr = t->start + page * IMG_PAGE;
+			int present = (pm[i] >> 62) != 0; /* present or swapped */
+			t->hash[page] = present ? img_sum((const void *)addr, IMG_PAGE) | 1 : 0;
+			if (!old_hash || t->hash[page] == old_hash[page])
+				continue;
+			if (got && vec[got - 1].end == addr) {
+				vec[got - 1].end += IMG_PAGE;
+			} else if (got == vec_cap) {
+				err = 1; /* too scattered to list: save it all */
+				break;
+			} else {
+				vec[got++] = (struct page_region){ addr, addr + IMG_PAGE, PAGE_IS_WRITTEN };
+			}
+		}
+	}
+	close(pagemap);
+	if (old_hash && !err) {
+		out->old_loc = old->loc + (t->start - old->start) / IMG_PAGE;
+		out->written = vec;
+		out->nwritten = got;
+	}
+	return 0;
 }
 
 /* The old table covering [start, end), or NULL. */
@@ -178,10 +235,18 @@ int rt_track_region(const struct rt_vma *v, struct rt_track_region *out, struct 
 	struct tvma *t = &tk.nv_v[tk.nv_n++];
 	t->start = v->start;
 	t->end = v->end;
+	uint64_t npages = (v->end - v->start) / IMG_PAGE;
 	t->loc = tk.nv_next;
-	tk.nv_next += (v->end - v->start) / IMG_PAGE;
+	tk.nv_next += npages;
+	t->hash = NULL;
+	if (tk.hash) {
+		t->hash = tk.nv_next;
+		tk.nv_next += npages;
+	}
 	out->new_loc = t->loc;
 	const struct tvma *old = old_table(v->start, v->end);
+	if (tk.hash)
+		return hash_region(t, old, out, vec, vec_cap);
 	if (!old)
 		return 0;
 	/* the pages written since the last checkpoint */
@@ -277,7 +342,7 @@ void rt_track_written(const char *rel_path, const struct img_header *h)
 	tk.v = tk.nv_v;
 	tk.nv = tk.nv_n;
 	tk.nv_map = NULL;
-	tk.valid = arm() == 0;
+	tk.valid = tk.hash || arm() == 0;
 }
 
 void rt_track_failed(void)

@@ -6,13 +6,13 @@
 # what changed and refer to earlier ones; pruning keeps the generations they
 # need; restarts from them give back exactly the memory the program had
 # (it checks itself); after a restart, a full checkpoint starts a new chain;
-# a missing earlier image makes the restart fail with one line.
-# Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD.
+# a missing earlier image makes the restart fail with one line.  Twice: with
+# the kernel tracking writes, and with COCOON_TRACK=hash (the fallback that
+# compares page hashes).
+# Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD, COCOON_COORD2.
 set -u
 . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
-T=$TMPDIR/incremental
-D=$T/ckpt
-mkdir -p "$T"
+T0=$TMPDIR/incremental
 pids=
 trap '[ -n "$pids" ] && kill -9 $pids 2>/dev/null' EXIT
 APP=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
@@ -40,51 +40,65 @@ restart() {
 	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
 }
 
-CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" --incremental -- "$APP" \
-	>>"$T/out" 2>"$T/err" </dev/null &
-pids=$!
-wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
-ckpt 1
-full=$isize
-for round in 1 2; do
-	signal USR1 "^round $round " 1
-	ckpt $((round + 1))
-	[ "$isize" -lt $((full / 10)) ] ||
-		fail "generation $((round + 1)) is $isize bytes, the full one $full: not incremental"
-done
-signal USR1 "^round 3 " 1 # lost with the kill: the restart is from generation 3
-for g in 1 2 3; do
-	[ -e "$D/gen-00000$g/MANIFEST" ] || fail "generation $g was pruned, generation 3 needs it"
-done
-grep -q "^needs 1$" "$D/gen-000003/MANIFEST" || fail "MANIFEST: $(cat "$D/gen-000003/MANIFEST")"
-kill_all
-restart
-signal USR2 "^verify" 1
-tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the restart: $(tail -2 "$T/out")"
+# round MODE: the whole story, with COCOON_TRACK=MODE ("" or hash)
+round() {
+	T=$T0/${1:-kernel}
+	D=$T/ckpt
+	mkdir -p "$T"
+	COCOON_TRACK=$1
+	export COCOON_TRACK
+	CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" --incremental -- "$APP" \
+		>>"$T/out" 2>"$T/err" </dev/null &
+	pids="$pids $!"
+	wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+	ckpt 1
+	full=$isize
+	for round in 1 2; do
+		signal USR1 "^round $round " 1
+		ckpt $((round + 1))
+		[ "$isize" -lt $((full / 10)) ] ||
+			fail "generation $((round + 1)) is $isize bytes, the full one $full: not incremental"
+	done
+	signal USR1 "^round 3 " 1 # lost with the kill: the restart is from generation 3
+	for g in 1 2 3; do
+		[ -e "$D/gen-00000$g/MANIFEST" ] || fail "generation $g was pruned, generation 3 needs it"
+	done
+	grep -q "^needs 1$" "$D/gen-000003/MANIFEST" || fail "MANIFEST: $(cat "$D/gen-000003/MANIFEST")"
+	kill_all
+	restart
+	signal USR2 "^verify" 1
+	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the restart: $(tail -2 "$T/out")"
 
-# After the restart: a full checkpoint, then one on top of it.
-ckpt 4
-[ "$isize" -gt $((full / 2)) ] || fail "the first checkpoint after a restart must be full ($isize)"
-signal USR1 "^round 3 " 2
-ckpt 5
-[ "$isize" -lt $((full / 10)) ] || fail "generation 5 is $isize bytes: not incremental"
-kill_all
-wait $rpid 2>/dev/null
+	# After the restart: a full checkpoint, then one on top of it.
+	ckpt 4
+	[ "$isize" -gt $((full / 2)) ] || fail "the first checkpoint after a restart must be full ($isize)"
+	signal USR1 "^round 3 " 2
+	ckpt 5
+	[ "$isize" -lt $((full / 10)) ] || fail "generation 5 is $isize bytes: not incremental"
+	kill_all
+	wait $rpid 2>/dev/null
 
-# Without the image generation 5 builds on: one line, nothing started.
-img4=$(ls "$D"/gen-000004/*.img)
-mv "$img4" "$T/aside.img"
-"$COCOON" restart --ckpt-dir "$D" >"$T/missing.out" 2>"$T/missing.err" </dev/null
-rc=$?
-[ $rc -ne 0 ] && [ $rc -lt 128 ] || fail "restart without gen-000004: rc $rc"
-one_error missing-dep "$T/missing.err"
-grep -q "needs the earlier image gen-000004/" "$T/missing.err" || fail "$(cat "$T/missing.err")"
-mv "$T/aside.img" "$img4"
-restart
-signal USR2 "^verify" 2
-tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the second restart: $(tail -2 "$T/out")"
-kill -TERM "$(real_pid)"
-wait $rpid
-rc=$?
-[ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: rc $rc, $(tail -2 "$T/out")"
+	# Without the image generation 5 builds on: one line, nothing started.
+	img4=$(ls "$D"/gen-000004/*.img)
+	mv "$img4" "$T/aside.img"
+	"$COCOON" restart --ckpt-dir "$D" >"$T/missing.out" 2>"$T/missing.err" </dev/null
+	rc=$?
+	[ $rc -ne 0 ] && [ $rc -lt 128 ] || fail "restart without gen-000004: rc $rc"
+	one_error missing-dep "$T/missing.err"
+	grep -q "needs the earlier image gen-000004/" "$T/missing.err" || fail "$(cat "$T/missing.err")"
+	mv "$T/aside.img" "$img4"
+	restart
+	signal USR2 "^verify" 2
+	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the second restart: $(tail -2 "$T/out")"
+	kill -TERM "$(real_pid)"
+	wait $rpid
+	rc=$?
+	[ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: rc $rc, $(tail -2 "$T/out")"
+	COCOON_TRACK=
+}
+
+round ""
+COCOON_COORD=$COCOON_COORD2
+export COCOON_COORD
+round hash
 echo PASS
