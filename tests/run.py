@@ -168,7 +168,8 @@ def snapshot_maps(pid):
     pieces, and the kernel merges anonymous VMAs differently after a restore.
     Device and inode numbers are left out: a shared anonymous or deleted object
     recreated at restart is a new inode.  Private mappings of an image file
-    are anonymous memory that `cocoon restart --fast` mapped from it.  The
+    (or of the memfd a compressed one is decompressed into) are anonymous
+    memory that `cocoon restart --fast` mapped from it.  The
     runtime's own memfd mappings ("/memfd:cocoon-...") are left out."""
     out = []
     with open("/proc/%d/maps" % pid) as f:
@@ -177,7 +178,8 @@ def snapshot_maps(pid):
             start, end = (int(x, 16) for x in parts[0].split("-"))
             perms, offset = parts[1], int(parts[2], 16)
             path = parts[5].strip() if len(parts) > 5 else ""
-            if perms.endswith("p") and path.endswith((".img", ".img (deleted)")):
+            if perms.endswith("p") and (path.endswith((".img", ".img (deleted)")) or
+                                        path.startswith("/memfd:cocoon-image")):
                 path, offset = "", 0
             if path.startswith("/memfd:cocoon-"):
                 continue  # the runtime's own (incremental checkpoints' tables)

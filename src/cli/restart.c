@@ -176,6 +176,12 @@ static int validate(const char *path, struct tree_node *n)
 		goto err_free;
 	free(meta);
 	n->image_fd = fd; /* the restorer reads it through /proc/self/fd */
+	/* Decompressed into memory already (its zstd checksum held): the
+	 * restorer maps it rather than copy it again, as with --fast. */
+	struct stat img_st;
+	if (stat(path, &img_st) == 0 && fstat(fd, &st) == 0 &&
+	    (img_st.st_ino != st.st_ino || img_st.st_dev != st.st_dev))
+		arg_fast = 1;
 	return 0;
 bad:
 	cli_error("restart: image %s: %s", path, img_strerror(err));

@@ -299,14 +299,16 @@ static int save_pages(struct writer *w, struct img_region *r, int keep_zero)
 	return 0;
 }
 
-/* Memory a fast restart (cocoon restart --fast) mapped from its image:
+/* Memory a fast restart (cocoon restart --fast, or any restart from a
+ * compressed image, decompressed into a memfd) mapped from its image:
  * anonymous memory for the program, whose pages not touched since are
  * still in that file.  Saved as anonymous memory, every page looked at, so
  * that the new image does not depend on the old one. */
 static int from_fast_image(const struct rt_vma *v)
 {
 	return rt.rargs.fast && !v->shared && v->inode == rt.rargs.image_ino &&
-	       (ends_with(v->path, ".img") || ends_with(v->path, ".img (deleted)"));
+	       (ends_with(v->path, ".img") || ends_with(v->path, ".img (deleted)") ||
+		strncmp(v->path, "/memfd:cocoon-image", 19) == 0);
 }
 
 static int save_region(struct writer *w, const struct rt_vma *v, struct img_region *r)
