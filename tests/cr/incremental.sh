@@ -33,8 +33,8 @@ signal() {
 	wait_for "[ \$(grep -c '$2' '$T/out') -ge $3 ]" 20 || fail "no '$2' #$3: $(tail -3 "$T/out")"
 }
 
-restart() {
-	"$COCOON" restart --ckpt-dir "$D" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
+restart() { # [--fast]
+	"$COCOON" restart --ckpt-dir "$D" "$@" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
 	rpid=$!
 	pids="$pids $rpid"
 	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
@@ -87,9 +87,18 @@ round() {
 	one_error missing-dep "$T/missing.err"
 	grep -q "needs the earlier image gen-000004/" "$T/missing.err" || fail "$(cat "$T/missing.err")"
 	mv "$T/aside.img" "$img4"
-	restart
+	restart --fast # regions with references are read, the others mapped
 	signal USR2 "^verify" 2
 	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the second restart: $(tail -2 "$T/out")"
+	# a forked checkpoint is a full one (its copy cannot see the tracking)
+	signal USR1 "^round 4 " 1
+	"$COCOON" checkpoint --forked >"$T/ckpt.out" 2>&1 || fail "forked checkpoint: $(cat "$T/ckpt.out")"
+	[ "$(wc -c <"$(sed -n 2p "$T/ckpt.out")")" -gt $((full / 2)) ] || fail "a forked checkpoint must be full"
+	kill_all
+	wait $rpid 2>/dev/null
+	restart
+	signal USR2 "^verify" 3
+	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the forked checkpoint: $(tail -2 "$T/out")"
 	kill -TERM "$(real_pid)"
 	wait $rpid
 	rc=$?
