@@ -12,7 +12,7 @@ int zstd_load(struct zstd_api *z)
 		"ZSTD_createCCtx_advanced", "ZSTD_CCtx_setParameter", "ZSTD_compressStream2",
 		"ZSTD_CStreamOutSize",      "ZSTD_createDCtx",        "ZSTD_freeDCtx",
 		"ZSTD_decompressStream",    "ZSTD_DStreamOutSize",    "ZSTD_isError",
-		"ZSTD_getErrorName",
+		"ZSTD_getErrorName",        "ZSTD_compress2",         "ZSTD_compressBound",
 	};
 	void *fn[sizeof(names) / sizeof(names[0])];
 
@@ -33,5 +33,7 @@ int zstd_load(struct zstd_api *z)
 	memcpy(&z->dout_size, &fn[7], sizeof(void *));
 	memcpy(&z->is_error, &fn[8], sizeof(void *));
 	memcpy(&z->error_name, &fn[9], sizeof(void *));
+	memcpy(&z->compress2, &fn[10], sizeof(void *));
+	memcpy(&z->bound, &fn[11], sizeof(void *));
 	return 0;
 }

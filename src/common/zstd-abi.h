@@ -40,6 +40,8 @@ struct zstd_api {
 	size_t (*dout_size)(void);
 	unsigned (*is_error)(size_t code);
 	const char *(*error_name)(size_t code);
+	size_t (*compress2)(void *cctx, void *dst, size_t cap, const void *src, size_t size);
+	size_t (*bound)(size_t size);
 };
 
 /* 0, or -1 when libzstd.so.1 or one of its calls is missing. */

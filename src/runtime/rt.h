@@ -164,6 +164,9 @@ int rt_z_active(void) RT_HIDDEN;
 struct rt_z *rt_z_begin(int fd) RT_HIDDEN; /* NULL: failed (cocoon_error said why) */
 int rt_z_write(struct rt_z *c, const void *buf, size_t len) RT_HIDDEN;
 int rt_z_end(struct rt_z *c, uint64_t *stored) RT_HIDDEN;
+/* Stop this process's compressing helper thread, if it runs (before a
+ * fork, on every way out of the writer). */
+void rt_z_pause(struct rt_z *c) RT_HIDDEN;
 /* forked.c: the forked writer */
 int rt_writer_fork(uint64_t gen, char *path, size_t cap) RT_HIDDEN;
 long rt_writer_split(int *copy_fd) RT_HIDDEN; /* 0 in the copy, its pid in the program */

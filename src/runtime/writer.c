@@ -544,6 +544,7 @@ static int write_body(struct writer *w, int *copy_fd)
 		 * got copy-on-write, and the program may go on. */
 		if ((err = save_regions(w, vmas, n, slot, SAVE_SHARED)))
 			return err;
+		rt_z_pause(w->z); /* a thread of ours would not be in the copy */
 		long pid = rt_writer_split(copy_fd);
 		if (pid != 0)
 			return pid < 0 ? (int)pid : 1;
@@ -650,6 +651,7 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 		close(dfd);
 	}
 out:
+	rt_z_pause(w.z);
 	if (w.fd >= 0)
 		close(w.fd);
 	if (w.pagemap_fd >= 0)
