@@ -764,7 +764,7 @@ def part4():
     table(["size", "kind", "how", "time", "size", "ratio", "restart", "verify"], rows, right_from=3)
     print()
     print("  plain / zstd: `cocoon checkpoint` of memprog launched without / with --compress zstd")
-    print("  (level 3, one thread).  gzip -1 / -6: compressing the plain image file (in page")
+    print("  (level 3, two threads).  gzip -1 / -6: compressing the plain image file (in page")
     print("  cache) to a pipe, for comparison.  restart: hot, from the compressed image.")
     print()
     return failed
