@@ -4,14 +4,11 @@
  * compress loads nothing more.  The writer hands everything after the
  * header to rt_z_write, which cuts it into 4 MiB blocks, each compressed
  * into a frame of its own (a zstd stream may hold many), so that two
- * blocks are compressed at once: one by the writing thread, one by a
- * helper thread made for the write with a bare clone (no libc: program
- * threads are stopped and may hold its locks) that exits at its end.
- * zstd allocates from the checkpoint's scratch arena, never with malloc.
+ * blocks are compressed at once: one by the writing thread, one by the
+ * writer's helper thread (helper.c).  zstd allocates from the checkpoint's
+ * scratch arena, never with malloc, under a lock since both threads may.
  */
 #include <errno.h>
-#include <linux/futex.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,31 +16,15 @@
 
 #include "common/config.h"
 #include "common/zstd-abi.h"
+#include "runtime/helper.h"
 #include "runtime/rt.h"
 #include "runtime/sys.h"
 
 #define BLOCK (4ul << 20)
-#define HELPER_STACK (256ul << 10)
-
-long rt_raw_thread(unsigned long flags, void *stack_top, int *ctid, void (*fn)(void *),
-		   void *arg) RT_HIDDEN;
 
 static struct zstd_api z;
 static int level; /* 0: not compressing */
 static atomic_flag arena_lock = ATOMIC_FLAG_INIT;
-
-/* The helper: one block at a time, handed over through futex words. */
-struct helper {
-	_Atomic uint32_t seq, done; /* job number posted, and finished */
-	_Atomic int quit;
-	_Atomic int alive;          /* cleared by the kernel when it exits */
-	int pid;                    /* the process it runs in */
-	void *cctx;
-	const void *src;
-	size_t len;
-	void *dst;
-	size_t cap, out; /* out: compressed size or a zstd error code */
-};
 
 static void *arena_alloc(void *opaque, size_t n)
 {
@@ -60,31 +41,25 @@ static void arena_free(void *opaque, void *p)
 	/* the arena goes as a whole after the checkpoint */
 }
 
-static void futex_wait(_Atomic uint32_t *word, uint32_t val)
+/* A block the helper compresses. */
+struct job {
+	void *cctx;
+	const void *src;
+	size_t len;
+	void *dst;
+	size_t cap, out; /* out: compressed size or a zstd error code */
+};
+
+static void compress_job(void *arg)
 {
-	rt_syscall6(SYS_futex, (long)word, FUTEX_WAIT_PRIVATE, val, 0, 0, 0);
+	struct job *j = arg;
+
+	j->out = z.compress2(j->cctx, j->dst, j->cap, j->src, j->len);
 }
 
-static void futex_wake(_Atomic uint32_t *word)
+static void *alloc_locked(size_t n)
 {
-	rt_syscall6(SYS_futex, (long)word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
-}
-
-static void helper_main(void *arg)
-{
-	struct helper *h = arg;
-	uint32_t seen = 0;
-
-	for (;;) {
-		while (atomic_load(&h->seq) == seen && !atomic_load(&h->quit))
-			futex_wait(&h->seq, seen);
-		if (atomic_load(&h->quit))
-			return;
-		seen = atomic_load(&h->seq);
-		h->out = z.compress2(h->cctx, h->dst, h->cap, h->src, h->len);
-		atomic_store(&h->done, seen);
-		futex_wake(&h->done);
-	}
+	return arena_alloc(NULL, n);
 }
 
 void rt_compress_init(void)
@@ -105,7 +80,8 @@ void rt_compress_init(void)
 struct rt_z {
 	void *cctx;
 	int fd;
-	struct helper *helper; /* running in this process, or NULL */
+	struct rt_helper *helper; /* running in this process, or NULL */
+	struct job job;           /* its block */
 	char *stage;    /* small writes gather here into a block */
 	size_t staged;
 	char *out[2];
@@ -140,43 +116,11 @@ struct rt_z *rt_z_begin(int fd)
 	return c;
 }
 
-/* The helper for this process (a forked copy makes its own). */
-static struct helper *helper_get(struct rt_z *c)
-{
-	int pid = (int)rt_sys0(SYS_getpid);
-
-	if (c->helper && c->helper->pid == pid)
-		return c->helper;
-	c->helper = NULL;
-	struct helper *h = arena_alloc(NULL, sizeof(*h));
-	char *stack = arena_alloc(NULL, HELPER_STACK);
-	if (!h || !stack)
-		return NULL;
-	memset(h, 0, sizeof(*h));
-	h->pid = pid;
-	h->cctx = new_cctx();
-	atomic_store(&h->alive, 1);
-	if (!h->cctx || rt_raw_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-					      CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
-				      stack + HELPER_STACK, (int *)&h->alive, helper_main, h) < 0)
-		return NULL;
-	return c->helper = h;
-}
-
-/* Stop the helper of this process, if any, and wait until it is gone. */
+/* Stop this process's helper thread, if it runs. */
 void rt_z_pause(struct rt_z *c)
 {
-	struct helper *h = c ? c->helper : NULL;
-
-	if (!h || h->pid != (int)rt_sys0(SYS_getpid))
-		return;
-	atomic_store(&h->quit, 1);
-	atomic_fetch_add(&h->seq, 1);
-	futex_wake(&h->seq);
-	int alive;
-	while ((alive = atomic_load(&h->alive)) != 0)
-		rt_syscall6(SYS_futex, (long)&h->alive, FUTEX_WAIT, alive, 0, 0, 0);
-	c->helper = NULL;
+	if (c)
+		rt_helper_stop(&c->helper);
 }
 
 int rt_z_active(void)
@@ -208,16 +152,17 @@ static int failed(size_t code)
 /* Compress one block (here) or two (one by the helper), write in order. */
 static int blocks(struct rt_z *c, const char *a, size_t alen, const char *b, size_t blen)
 {
-	struct helper *h = b ? helper_get(c) : NULL;
+	struct rt_helper *h = b ? rt_helper_get(&c->helper, alloc_locked) : NULL;
 	uint32_t job = 0;
 
-	if (h) {
-		h->src = b;
-		h->len = blen;
-		h->dst = c->out[1];
-		h->cap = c->out_cap;
-		job = atomic_fetch_add(&h->seq, 1) + 1;
-		futex_wake(&h->seq);
+	if (h && !c->job.cctx)
+		c->job.cctx = new_cctx();
+	if (h && c->job.cctx) {
+		c->job.src = b;
+		c->job.len = blen;
+		c->job.dst = c->out[1];
+		c->job.cap = c->out_cap;
+		job = rt_helper_post(h, compress_job, &c->job);
 	}
 	size_t n = z.compress2(c->cctx, c->out[0], c->out_cap, a, alen);
 	if (z.is_error(n))
@@ -226,10 +171,8 @@ static int blocks(struct rt_z *c, const char *a, size_t alen, const char *b, siz
 	if (!b || err)
 		return err;
 	if (job) {
-		uint32_t done;
-		while ((done = atomic_load(&h->done)) != job)
-			futex_wait(&h->done, done);
-		n = h->out;
+		rt_helper_wait(h, job);
+		n = c->job.out;
 	} else {
 		n = z.compress2(c->cctx, c->out[1], c->out_cap, b, blen);
 	}
