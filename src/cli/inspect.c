@@ -269,6 +269,24 @@ static void print_sections(const struct inspect *in)
 	}
 }
 
+/* Incremental images: the earlier images their references read from. */
+static void print_deps(const struct inspect *in)
+{
+	uint64_t pages[IMG_MAX_DEPS] = { 0 };
+
+	if (!in->h.ndeps)
+		return;
+	for (uint32_t i = 0; i < in->h.nrefs; i++)
+		pages[in->m.refs[i].dep] += in->m.refs[i].npages;
+	printf("\nrefers to: %" PRIu32 " earlier images (%" PRIu32 " references)\n", in->h.ndeps,
+	       in->h.nrefs);
+	for (uint32_t i = 0; i < in->h.ndeps; i++) {
+		printf("  ");
+		print_str(in->m.deps[i].path, sizeof(in->m.deps[i].path));
+		printf("  %" PRIu64 " pages\n", pages[i]);
+	}
+}
+
 static void print_totals(const struct inspect *in)
 {
 	uint64_t mapped = 0, pages = 0, sec = 0;
@@ -411,6 +429,7 @@ static int inspect_one(struct inspect *in, int do_verify)
 	print_threads(in);
 	print_regions(in);
 	print_sections(in);
+	print_deps(in);
 	print_totals(in);
 	if (do_verify) {
 		fflush(stdout);

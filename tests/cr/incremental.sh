@@ -64,6 +64,9 @@ round() {
 		[ -e "$D/gen-00000$g/MANIFEST" ] || fail "generation $g was pruned, generation 3 needs it"
 	done
 	grep -q "^needs 1$" "$D/gen-000003/MANIFEST" || fail "MANIFEST: $(cat "$D/gen-000003/MANIFEST")"
+	"$COCOON" inspect --verify "$D"/gen-000003/*.img >"$T/inspect.out" 2>&1 ||
+		fail "inspect --verify: $(tail -2 "$T/inspect.out")"
+	grep -q "^  gen-000001/" "$T/inspect.out" || fail "inspect shows no reference: $(cat "$T/inspect.out")"
 	kill_all
 	restart
 	signal USR2 "^verify" 1
