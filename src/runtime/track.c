@@ -168,11 +168,6 @@ int rt_track_begin(const struct rt_vma *vmas, int n, int forked)
 	return 0;
 }
 
-int rt_track_incremental(void)
-{
-	return tk.on && tk.valid;
-}
-
 /* Hash mode: hash every page of t now; those whose hash differs from the
  * old table's (or that came or went) are the written ones. */
 static int hash_region(struct tvma *t, const struct tvma *old, struct rt_track_region *out,

@@ -38,8 +38,6 @@ void rt_track_lost(int inherited_fd);
 
 /* A checkpoint begins writing the mappings vmas[0..n). */
 int rt_track_begin(const struct rt_vma *vmas, int n, int forked);
-/* Whether it may refer to earlier images. */
-int rt_track_incremental(void);
 
 /* What the writer needs for one mapping.  A location: 0 for a zero page,
  * else the image (rt_track_loc_dep: index in the registry) and the offset
