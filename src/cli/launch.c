@@ -32,8 +32,8 @@ static int arg_incremental;
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
-		   "[--interval SECONDS] [--forked] [--compress zstd[:LEVEL]] [--incremental]\n"
-		   "       [--plugin LIB]..."
+		   "[--interval SECONDS]\n"
+		   "       [--forked] [--compress zstd[:LEVEL]] [--incremental] [--plugin LIB]...\n"
 		   "       [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
