@@ -144,7 +144,13 @@ int rt_track_begin(const struct rt_vma *vmas, int n, int forked)
 	tk.nv_map = NULL;
 	if (!tk.on)
 		return 0;
-	if (forked || tk.chain >= MAX_CHAIN || tk.nreg >= IMG_MAX_DEPS - 1)
+	if (forked) {
+		/* the copy writes the image: its tables would never come back */
+		tk.valid = 0;
+		tk.chain = 0;
+		return 0;
+	}
+	if (tk.chain >= MAX_CHAIN || tk.nreg >= IMG_MAX_DEPS - 1)
 		tk.valid = 0;
 	for (int i = 0; i < n; i++)
 		if (trackable(&vmas[i]))
