@@ -40,8 +40,9 @@ int cli_coord_open_ctl(struct coord_addr *a);
 const char *cli_self_dir(void);
 
 /* image-open.c: an fd to read the image at path from, uncompressed (a
- * memfd when it is compressed).  -errno; -EIO with *img_err set (IMG_E_*)
- * when a compressed image is damaged. */
-int cli_image_open(const char *path, int *img_err);
+ * memfd when it is compressed: then *in_memory = 1, if in_memory is given).
+ * -errno; -EIO with *img_err set (IMG_E_*) when a compressed image is
+ * damaged. */
+int cli_image_open(const char *path, int *img_err, int *in_memory);
 
 #endif

@@ -65,13 +65,15 @@ out:
 	return err;
 }
 
-int cli_image_open(const char *path, int *img_err)
+int cli_image_open(const char *path, int *img_err, int *in_memory)
 {
 	struct img_header h;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), out;
 
 	*img_err = IMG_OK;
+	if (in_memory)
+		*in_memory = 0;
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -105,5 +107,7 @@ int cli_image_open(const char *path, int *img_err)
 		close(out);
 		return -EIO;
 	}
+	if (in_memory)
+		*in_memory = 1;
 	return out;
 }

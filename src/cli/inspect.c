@@ -373,7 +373,7 @@ static int load(struct inspect *in)
 	int err;
 
 	/* a compressed image is read decompressed (a memfd) */
-	in->fd = cli_image_open(in->path, &err);
+	in->fd = cli_image_open(in->path, &err, NULL);
 	if (in->fd < 0) {
 		cli_error("inspect: %s: %s", in->path,
 			  err ? img_strerror(err) : strerror(-in->fd));

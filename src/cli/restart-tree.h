@@ -19,6 +19,7 @@ struct tree_shm {
 struct tree_node {
 	char *image;              /* path */
 	int image_fd;             /* open on it, uncompressed (image-open.c) */
+	int in_memory;            /* image_fd is a decompressed copy (a memfd) */
 	struct img_header h;      /* validated */
 	const void *fd_section;   /* the image's "fd" section, or NULL */
 	size_t fd_section_len;

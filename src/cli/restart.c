@@ -145,7 +145,7 @@ static int validate(const char *path, struct tree_node *n)
 	struct stat st;
 	struct img_meta m;
 	void *meta = NULL;
-	int err, fd = cli_image_open(path, &err);
+	int err, fd = cli_image_open(path, &err, &n->in_memory);
 
 	if (fd < 0 && err)
 		goto bad;
@@ -176,12 +176,6 @@ static int validate(const char *path, struct tree_node *n)
 		goto err_free;
 	free(meta);
 	n->image_fd = fd; /* the restorer reads it through /proc/self/fd */
-	/* Decompressed into memory already (its zstd checksum held): the
-	 * restorer maps it rather than copy it again, as with --fast. */
-	struct stat img_st;
-	if (stat(path, &img_st) == 0 && fstat(fd, &st) == 0 &&
-	    (img_st.st_ino != st.st_ino || img_st.st_dev != st.st_dev))
-		arg_fast = 1;
 	return 0;
 bad:
 	cli_error("restart: image %s: %s", path, img_strerror(err));
@@ -296,6 +290,9 @@ int cmd_restart(int argc, char **argv)
 		nodes[i].image = m.img[i].path;
 		if (validate(m.img[i].path, &nodes[i]))
 			return 1;
+		/* Decompressed into memory already (its zstd checksum held): the
+		 * restorer maps it rather than copy it again, as with --fast. */
+		arg_fast |= nodes[i].in_memory;
 	}
 	if (cli_coord_resolve(arg_coord, &a)) {
 		cli_error("restart: bad coordinator address %s", arg_coord ? arg_coord : "");

@@ -63,7 +63,7 @@ for round in 2 3; do
 	rpid=$!
 	pids="$pids $rpid"
 	wait_for "\"$COCOON\" status | grep -q 'running'" 20 || fail "no restart: $(cat "$T/restart.err")"
-	real=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2)
+	real=$(first_pid)
 	expect $round "$real" "$restored"
 	[ $round = 3 ] && break
 	# again from a checkpoint of the restarted program; the files change again

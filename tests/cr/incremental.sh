@@ -18,8 +18,6 @@ trap '[ -n "$pids" ] && kill -9 $pids 2>/dev/null' EXIT
 APP=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
 [ -x "$APP" ] || fail "no $APP"
 
-real_pid() { "$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2; }
-
 # ckpt N: checkpoint, want generation N; its image's size in $isize
 ckpt() {
 	"$COCOON" checkpoint >"$T/ckpt.out" 2>&1 || fail "checkpoint $1: $(cat "$T/ckpt.out")"
@@ -29,7 +27,7 @@ ckpt() {
 
 # signal SIG PATTERN COUNT: send SIG, wait until COUNT lines match PATTERN
 signal() {
-	kill -"$1" "$(real_pid)"
+	kill -"$1" "$(first_pid)"
 	wait_for "[ \$(grep -c '$2' '$T/out') -ge $3 ]" 20 || fail "no '$2' #$3: $(tail -3 "$T/out")"
 }
 
@@ -102,7 +100,7 @@ round() {
 	restart
 	signal USR2 "^verify" 3
 	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the forked checkpoint: $(tail -2 "$T/out")"
-	kill -TERM "$(real_pid)"
+	kill -TERM "$(first_pid)"
 	wait $rpid
 	rc=$?
 	[ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: rc $rc, $(tail -2 "$T/out")"

@@ -104,7 +104,7 @@ rc=$?
 [ $rc -ne 0 ] || fail "restart succeeded without the greeting"
 grep -q "probe: the server sent no greeting" "$T/silent.err" ||
 	fail "restart without greeting: $(cat "$T/silent.err")"
-wait_for "[ -z \"\$("$COCOON" status --json | tr -d ' \n' | grep -o '\"pid\":[0-9]*')\" ]" 10 ||
+wait_for '[ -z "$(coord_pids)" ]' 10 ||
 	fail "processes left after the failed restart"
 rm "$T/port.silent"
 # its elected process said RESTORED before giving up

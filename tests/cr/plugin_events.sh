@@ -48,7 +48,7 @@ wait $P 2>/dev/null
 rpid=$!
 pids="$pids $rpid"
 wait_for "grep -q '^events $P restart$' '$T/err'" 20 || fail "no restart event: $(cat "$T/err" "$T/restart.err")"
-real=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2)
+real=$(first_pid)
 round 2 "$real"
 "$COCOON" checkpoint >"$T/ckpt.out" 2>&1 || fail "checkpoint after restart: $(cat "$T/ckpt.out")"
 kill_all
@@ -57,7 +57,7 @@ wait $rpid 2>/dev/null
 rpid=$!
 pids="$pids $rpid"
 wait_for "[ \$(grep -c '^events $P restart$' '$T/err') -eq 2 ]" 20 || fail "no second restart: $(cat "$T/restart2.err")"
-real=$("$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2)
+real=$(first_pid)
 round 3 "$real"
 kill -TERM "$real"
 wait $rpid

@@ -41,6 +41,11 @@ coord_pids() {
 	"$COCOON" status --json | tr -d ' \n' | grep -o '"pid":[0-9]*' | cut -d: -f2
 }
 
+# first_pid: the real pid of the first process the coordinator lists.
+first_pid() {
+	coord_pids | head -1
+}
+
 # kill_all: kill -9 every process of the computation ($COCOON status) at
 # once (stopped first, so none reacts to another's death), and wait until
 # none runs any more (zombies are fine: their parents are gone too) and the
