@@ -38,7 +38,7 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd", "incr"]
+MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd", "incr", "direct"]
 TEST_USER = "cocoontest"
 POLL = 0.05  # seconds between polls of a condition
 SKIP_RC = 77
@@ -514,7 +514,8 @@ def restart_and_check(r, before, images=None):
 def run_cr(r, prog):
     if not os.access(r.drv.cocoon, os.X_OK):
         raise Failure("cocoon not found at %s" % r.drv.cocoon)
-    compress = {"zstd": ["--compress", "zstd"], "incr": ["--incremental"]}.get(r.mode, [])
+    compress = {"zstd": ["--compress", "zstd"], "incr": ["--incremental"],
+                "direct": ["--direct"]}.get(r.mode, [])
     p = r.spawn("launch", [r.drv.cocoon, "launch", "--ckpt-dir", r.ckpt] + compress + ["--", prog],
                 pipes=True)
     r.wait_ready(p)
@@ -531,7 +532,7 @@ def run_cr(r, prog):
         r.finish(p, "second restart from the same image")
         return
     p = restart_and_check(r, before)
-    if r.mode in ("again", "forked", "fast", "zstd", "incr"):
+    if r.mode in ("again", "forked", "fast", "zstd", "incr", "direct"):
         if r.mode == "incr":  # after the restart: a full one, then one on top of it
             r.checkpoint(3)
             r.checkpoint(4)

@@ -28,13 +28,14 @@ static char arg_file_policy[8192]; /* PATTERN=POLICY lines */
 static int arg_forked;
 static const char *arg_compress;
 static int arg_incremental;
+static int arg_direct;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
 		   "[--interval SECONDS]\n"
-		   "       [--forked] [--compress zstd[:LEVEL]] [--incremental] [--plugin LIB]...\n"
-		   "       [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
+		   "       [--forked] [--compress zstd[:LEVEL]] [--incremental] [--direct]\n"
+		   "       [--plugin LIB]... [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
 		   "Images go to DIR (default $%s, else ./%s).  Each --plugin loads a\n"
@@ -47,7 +48,9 @@ static void usage(FILE *f)
 		   "its image while the program goes on.  --compress: images are zstd\n"
 		   "streams (LEVEL 1-19, default 3).  --incremental: a checkpoint saves only\n"
 		   "the pages written since the last one and refers to earlier images for\n"
-		   "the rest (not with --compress).\n",
+		   "the rest (not with --compress).  --direct: page data goes to the\n"
+		   "image with O_DIRECT, past the page cache (plain images only; where the\n"
+		   "file system cannot, through the page cache).\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -191,6 +194,7 @@ int cmd_launch(int argc, char **argv)
 		{ "forked", no_argument, NULL, 'F' },
 		{ "compress", required_argument, NULL, 'z' },
 		{ "incremental", no_argument, NULL, 'I' },
+		{ "direct", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -198,7 +202,7 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:Ih", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:IDh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
@@ -216,6 +220,7 @@ int cmd_launch(int argc, char **argv)
 			break;
 		case 'F': arg_forked = 1; break;
 		case 'I': arg_incremental = 1; break;
+		case 'D': arg_direct = 1; break;
 		case 'z':
 			if (!compress_spec_ok(optarg)) {
 				cli_error("launch: --compress %s: want zstd or zstd:LEVEL (1-19)", optarg);
@@ -262,6 +267,8 @@ int cmd_launch(int argc, char **argv)
 		setenv(ENV_COMPRESS, arg_compress, 1);
 	if (arg_incremental)
 		setenv(ENV_INCREMENTAL, "1", 1);
+	if (arg_direct)
+		setenv(ENV_DIRECT, "1", 1);
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
 			  "it will not be checkpointed", argv[optind]);

@@ -68,6 +68,7 @@ struct rt_state {
 	char progname[64];
 	char hostname[64];
 	int forked;            /* COCOON_FORKED=1: every checkpoint uses a forked writer */
+	int direct;            /* COCOON_DIRECT=1: page data bypasses the page cache */
 	int fault_gen;         /* COCOON_FAULT=<kind>:<gen> */
 	char fault_kind[16];
 	/* Threads saved at the last checkpoint. */
