@@ -2,11 +2,12 @@
 """Cocoon benchmark driver; run through `make bench` (bench/run.sh).
 
 Part 1 checkpoints and restarts build/bench/memprog holding N MiB of random
-data or zeros and compares with dd on the same directory.  Part 2 runs
-build/bench/overhead natively and under `cocoon launch`.  Part 3 checkpoints
-and restarts build/bench/treeprog, a tree of processes talking over pipes and
-socketpairs, against the same program as one process.  Prints three tables;
-see bench/README.md for what each number means.
+data or zeros, normal, forked, fast, direct, zstd and incremental, and
+compares with dd on the same directory.  Part 2 runs build/bench/overhead
+natively and under `cocoon launch`.  Part 3 checkpoints and restarts
+build/bench/treeprog, a tree of processes talking over pipes and
+socketpairs, against the same program as one process.  Part 4 compares
+--compress zstd with gzip.  See bench/README.md for what each number means.
 
 Environment:
   BENCH_DIR    scratch directory (default build/bench-tmp; $TMPDIR is not
@@ -17,7 +18,8 @@ Environment:
   BENCH_COLD   1/0: also measure with dropped page cache (default 1 as root)
   BENCH_PARTS  which tables to print, e.g. "3" or "1 3" (default "1 2 3 4")
   BENCH_ZCASES part 4 cases, MIB:KIND (default "1024:text 1024:rand")
-  BENCH_ICASES part 5 cases (default "256:rand 1024:rand 4096:rand")
+  BENCH_MODES  part 1 modes (default "plain direct zstd incr"; plain is the
+               normal, forked, fast and cold rows)
   BENCH_TREE   part 3 cases, NPROC:TOTAL_MIB (default "10:100 1:100 10:1024 1:1024")
 """
 import json
@@ -38,9 +40,9 @@ TREEPROG = os.path.join(ROOT, "build/bench/treeprog")
 TMP = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, "build/bench-tmp")))
 CASES = os.environ.get("BENCH_CASES", "256:rand 1024:rand 4096:rand 1024:zero").split()
 COLD = os.environ.get("BENCH_COLD", "1" if os.geteuid() == 0 else "0") == "1"
-PARTS = os.environ.get("BENCH_PARTS", "1 2 3 4 5").replace(",", " ").split()
+PARTS = os.environ.get("BENCH_PARTS", "1 2 3 4").replace(",", " ").split()
+MODES = os.environ.get("BENCH_MODES", "plain direct zstd incr").split()
 ZCASES = os.environ.get("BENCH_ZCASES", "1024:text 1024:rand").split()
-ICASES = os.environ.get("BENCH_ICASES", "256:rand 1024:rand 4096:rand").split()
 TREE = os.environ.get("BENCH_TREE", "10:100 1:100 10:1024 1:1024").split()
 TREE_VERIFY_MSGS = 100  # VERIFY_MSGS in treeprog.c
 TIMEOUT = 300
@@ -236,65 +238,133 @@ def end_case(p, ckpt_dir):
     shutil.rmtree(ckpt_dir, ignore_errors=True)
 
 
-def mem_case(mib, kind):
-    port = free_port()
-    ckpt_dir = os.path.join(TMP, "ckpt-%d-%s" % (mib, kind))
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
-    env = cocoon_env(port, ckpt_dir)
-    errlog = os.path.join(TMP, "stderr-%d-%s.log" % (mib, kind))
-    res = {"mib": mib, "kind": kind}
-    dd_w1 = None
-    with open(errlog, "wb") as err:
-        p = subprocess.Popen([COCOON, "launch", MEMPROG, str(mib), kind], env=env,
-                             stdout=subprocess.PIPE, stderr=err)
-    try:
-        line = p.stdout.readline().decode().split()
-        if len(line) != 2 or line[0] != "ready":
-            raise BenchError("memprog did not start (see %s)" % errlog)
-        want_sum = line[1]
-        drain = Drain(p.stdout)
-        procs = wait_procs(env, 1)
-        if len(procs) != 1:
-            raise BenchError("coordinator does not list memprog (port %d)" % port)
+class Memprog:
+    """memprog MIB KIND under `cocoon launch FLAGS`, with its own coordinator
+    and checkpoint directory; stdout drained (see Drain)."""
 
-        dd_w1 = dd_write(mib)
-        dd_remove()
-        res["ckpt"], out = timed([COCOON, "checkpoint"], env=env)
+    def __init__(self, mib, kind, tag, flags):
+        self.ckpt_dir = os.path.join(TMP, "ckpt-%d-%s-%s" % (mib, kind, tag))
+        shutil.rmtree(self.ckpt_dir, ignore_errors=True)
+        self.env = cocoon_env(free_port(), self.ckpt_dir)
+        self.errlog = os.path.join(TMP, "stderr-%d-%s-%s.log" % (mib, kind, tag))
+        self.nckpt = 0
+        with open(self.errlog, "wb") as err:
+            self.p = subprocess.Popen([COCOON, "launch"] + flags + [MEMPROG, str(mib), kind],
+                                      env=self.env, stdout=subprocess.PIPE, stderr=err)
+        line = self.p.stdout.readline().decode().split()
+        if len(line) != 2 or line[0] != "ready":
+            self.end()
+            raise BenchError("memprog did not start (see %s)" % self.errlog)
+        self.want_sum = line[1]
+        self.drain = Drain(self.p.stdout)
+        procs = wait_procs(self.env, 1)
+        if len(procs) != 1:
+            self.end()
+            raise BenchError("coordinator does not list memprog")
+        self.pid = procs[0]["pid"]
+
+    def checkpoint(self, *args):
+        """`cocoon checkpoint ARGS`: (seconds, image bytes on disk, pause)."""
+        os.sync()
+        t, out = timed([COCOON, "checkpoint"] + list(args), env=self.env)
         imgs = [l.strip() for l in out.splitlines() if l.strip().endswith(".img")]
         if len(imgs) != 1:
             raise BenchError("checkpoint printed no image path: %r" % out)
-        res["image"] = os.stat(imgs[0]).st_blocks * 512
-        res["pause"] = drain.pause(1)
-        # The same, forked; the restarts below start from this image.
-        os.sync()
-        res["fk_ckpt"], _ = timed([COCOON, "checkpoint", "--forked"], env=env)
-        res["fk_pause"] = drain.pause(2)
+        self.nckpt += 1
+        return t, os.stat(imgs[0]).st_blocks * 512, self.drain.pause(self.nckpt)
 
-        os.kill(procs[0]["pid"], signal.SIGKILL)
-        p.wait(timeout=30)
-        drain.join(timeout=10)
-        if not drain.text().startswith("."):
+    def dirty(self):
+        """SIGUSR1: memprog rewrites 1% of its pages; the sum to verify now."""
+        os.kill(self.pid, signal.SIGUSR1)
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            want = [l.split()[1] for l in self.drain.text().splitlines()
+                    if l.startswith("dirtied ")]
+            if want:
+                self.want_sum = want[0]
+                return
+            time.sleep(0.01)
+        raise BenchError("memprog did not rewrite its memory")
+
+    def kill(self):
+        os.kill(self.pid, signal.SIGKILL)
+        self.p.wait(timeout=30)
+        self.drain.join(timeout=10)
+        if not self.drain.text().startswith("."):
             raise BenchError("memprog wrote no ticks before the checkpoint")
-        wait_procs(env, 0, timeout=5)
+        wait_procs(self.env, 0, timeout=5)
 
-        res["touch"] = touch_time(mib)
-        res["rst_hot"], res["verify"] = restart(env, want_sum, errlog)
-        wait_procs(env, 0, timeout=5)
-        res["rst_fast"], v = restart(env, want_sum, errlog, "--fast")
-        if v != "ok" and res["verify"] == "ok":
-            res["verify"] = v + "(fast)"
-        if COLD:
-            wait_procs(env, 0, timeout=5)
+    def restart(self, *args, cold=False):
+        """(seconds to the first byte, verdict) of `cocoon restart ARGS`."""
+        wait_procs(self.env, 0, timeout=5)
+        if cold:
             drop_caches()
-            res["rst_cold"], v = restart(env, want_sum, errlog)
-            if v != "ok" and res["verify"] == "ok":
-                res["verify"] = v + "(cold)"
+        return restart(self.env, self.want_sum, self.errlog, *args)
+
+    def end(self):
+        end_case(self.p, self.ckpt_dir)
+
+
+def mode_plain(mib, kind):
+    """normal and forked checkpoints of one program; restarts hot, fast, cold."""
+    m = Memprog(mib, kind, "plain", [])
+    try:
+        rows = {"normal": dict(zip(("ckpt", "image", "pause"), m.checkpoint()))}
+        rows["forked"] = dict(zip(("ckpt", "image", "pause"), m.checkpoint("--forked")))
+        m.kill()
+        # the restarts start from the forked image (the same memory)
+        rows["normal"]["rst"], rows["normal"]["verify"] = m.restart()
+        rows["forked"]["rst"], rows["forked"]["verify"] = None, "(above)"
+        rows["fast"] = dict(zip(("rst", "verify"), m.restart("--fast")))
+        if COLD:
+            rows["cold"] = dict(zip(("rst", "verify"), m.restart(cold=True)))
     finally:
-        end_case(p, ckpt_dir)
-    dd_w2, res["dd_hot"], res["dd_cold"] = dd_times(mib)
-    res["dd_w"] = min(dd_w1, dd_w2)
-    os.unlink(errlog)
-    return res
+        m.end()
+    return rows
+
+
+def mode_launched(flags, incremental=False):
+    """One program launched with FLAGS: a checkpoint (incremental: a full
+    one, 1% of the pages rewritten, then the one measured), kill, restart."""
+    def run(mib, kind):
+        m = Memprog(mib, kind, flags[0].strip("-"), flags)
+        try:
+            if incremental:
+                m.checkpoint()
+                m.dirty()
+            row = dict(zip(("ckpt", "image", "pause"), m.checkpoint()))
+            m.kill()
+            row["rst"], row["verify"] = m.restart()
+        finally:
+            m.end()
+        return row
+    return run
+
+
+# mode name -> (function(mib, kind) -> {row name: row}, rows it makes)
+MODE_RUNS = {
+    "plain": (mode_plain, ["normal", "forked", "fast", "cold"]),
+    "direct": (lambda mib, kind: {"direct": mode_launched(["--direct"])(mib, kind)}, ["direct"]),
+    "zstd": (lambda mib, kind: {"zstd": mode_launched(["--compress", "zstd"])(mib, kind)},
+             ["zstd"]),
+    "incr": (lambda mib, kind: {"incr": mode_launched(["--incremental"], True)(mib, kind)},
+             ["incr"]),
+}
+
+
+def mem_case(mib, kind):
+    """Every mode of MODES on MIB MiB of KIND; dd before and after."""
+    dd_w1 = dd_write(mib)
+    dd_remove()
+    rows, errors = {}, []
+    for mode in MODES:
+        try:
+            rows.update(MODE_RUNS[mode][0](mib, kind))
+        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+            errors.append("%s %s %s: ERROR: %s" % (size(mib), kind, mode, e))
+    dd_w2, dd_hot, dd_cold = dd_times(mib)
+    dd = {"w": min(dd_w1, dd_w2), "hot": dd_hot, "cold": dd_cold, "touch": touch_time(mib)}
+    return rows, dd, errors
 
 
 def overhead():
@@ -597,48 +667,54 @@ def machine_line():
 
 
 def part1():
-    rows = []
-    failed = False
+    out, errors, failed = [], [], False
+    order = [r for mode in MODES for r in MODE_RUNS[mode][1]]
     for case in CASES:
         mib, kind = case.split(":")
-        try:
-            r = mem_case(int(mib), kind)
-        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
-            rows.append([size(int(mib)), kind, "ERROR: %s" % e])
-            failed = True
-            continue
-        failed |= r["verify"] != "ok"
-        rows.append([size(r["mib"]), kind, secs(r["ckpt"]), secs(r["pause"]),
-                     secs(r["fk_ckpt"]), secs(r["fk_pause"]),
-                     "%.0f MiB" % (r["image"] / (1 << 20)),
-                     secs(r["dd_w"]), ratio(r["ckpt"], r["dd_w"]),
-                     secs(r["touch"]), secs(r["rst_hot"]), secs(r["rst_fast"]), secs(r["dd_hot"]),
-                     ratio(r["rst_hot"], r["dd_hot"]),
-                     secs(r.get("rst_cold")), secs(r["dd_cold"]),
-                     ratio(r.get("rst_cold"), r["dd_cold"]), r["verify"]])
+        mib = int(mib)
+        rows, dd, errs = mem_case(mib, kind)
+        errors += errs
+        failed |= bool(errs)
+        first = True
+        for name in order:
+            r = rows.get(name)
+            if r is None:
+                continue
+            failed |= r["verify"] not in ("ok", "(above)")
+            # what a restart compares with: an image in the page cache or not
+            dd_read = dd["cold"] if name in ("cold", "direct") else dd["hot"]
+            ck = r.get("ckpt")
+            out.append([size(mib) if first else "", kind if first else "", name, secs(ck),
+                        secs(r.get("pause")),
+                        "%.0f MiB" % (r["image"] / (1 << 20)) if "image" in r else "-",
+                        secs(dd["w"]) if first else "", ratio(ck, dd["w"]),
+                        secs(r["rst"]), secs(dd_read), ratio(r["rst"], dd_read),
+                        secs(dd["touch"]) if first else "", r["verify"]])
+            first = False
     print("1. Checkpoint and restart (seconds)")
-    head = ["", "", "", "", "forked", "forked", "", "", "", "", "restart", "restart", "dd-read",
-            "rst/dd", "restart", "dd-read", "rst/dd", ""]
-    head2 = ["size", "kind", "ckpt", "pause", "ckpt", "pause", "image", "dd-write", "ckpt/dd",
-             "touch", "hot", "fast", "hot", "hot", "cold", "cold", "cold", "verify"]
-    errors = [r for r in rows if len(r) == 3]
-    good = [r for r in rows if len(r) != 3]
-    table([head, head2], good, right_from=2)
-    for r in errors:
-        print("%s %s  %s" % tuple(r))
+    table([["", "", "", "", "", "", "dd", "", "", "dd", "", "", ""],
+           ["size", "kind", "mode", "ckpt", "pause", "image", "write", "ckpt/dd", "restart",
+            "read", "rst/dd", "touch", "verify"]], out, right_from=3)
+    for e in errors:
+        print(e)
     print()
-    print("  ckpt: wall time of `cocoon checkpoint` (image written and fsync'd).")
+    print("  normal: `cocoon checkpoint`; image written and fsync'd.  forked: `cocoon checkpoint")
+    print("    --forked` right after (a copy writes the image while the program runs); the")
+    print("    restarts of normal, fast and cold start from this image.  fast: `cocoon restart")
+    print("    --fast` (memory mapped from the image, read on first touch).  cold: a restart")
+    print("    after echo 3 > drop_caches.  direct: launched with --direct (O_DIRECT image")
+    print("    data; the image is not in the page cache, so its restart reads the disk).")
+    print("    zstd: launched with --compress zstd.  incr: launched with --incremental; a full")
+    print("    checkpoint, then 1% of the pages rewritten, then this one (its restart reads")
+    print("    both images).")
     print("  pause: the longest the program was stopped (its own clock, 1 ms steps).")
-    print("  forked: `cocoon checkpoint --forked` right after (a copy writes the image")
-    print("          while the program runs); the restarts start from this image.")
-    print("  dd-write: dd if=/dev/zero bs=1M conv=fsync of the same size, same directory.")
-    print("  touch: a fresh process faulting in the same number of bytes (memset), the")
-    print("         floor for any restart; measured just before the hot restart.")
+    print("  dd write: dd if=/dev/zero bs=1M conv=fsync, same size and directory (best of one")
+    print("    run before and one after the case).  dd read: dd of that file to /dev/null,")
+    print("    in the page cache (hot), or after drop_caches for cold and direct.")
     print("  restart: spawn of `cocoon restart` -> first byte the restored program writes.")
-    print("  fast: `cocoon restart --fast` (memory mapped from the image, read on first touch).")
-    print("  hot: image / dd file in page cache.  cold: after echo 3 > drop_caches."
-          if COLD else "  hot: image / dd file in page cache (not root: no cold run).")
-    print("  verify: the restored program re-checksums its memory (hot and cold runs).")
+    print("  touch: a fresh process faulting in the same memory (memset): the floor for a")
+    print("    restart that copies into anonymous memory.")
+    print("  verify: the restored program re-checksums all of its memory.")
     print("  On a VM whose host backs guest memory lazily, buffered writes and restarts")
     print("  vary 2-3x between runs: see bench/README.md before trusting one ratio.")
     print()
@@ -770,80 +846,16 @@ def part4():
     return failed
 
 
-def incr_case(mib, kind):
-    """--incremental: a full checkpoint, 1% of the pages rewritten, an
-    incremental one; then a restart from it (which needs both images)."""
-    port = free_port()
-    ckpt_dir = os.path.join(TMP, "ickpt")
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
-    env = cocoon_env(port, ckpt_dir)
-    errlog = os.path.join(TMP, "istderr.log")
-    res = {}
-    with open(errlog, "wb") as err:
-        p = subprocess.Popen([COCOON, "launch", "--incremental", MEMPROG, str(mib), kind], env=env,
-                             stdout=subprocess.PIPE, stderr=err)
-    try:
-        if p.stdout.readline().decode().split()[0:1] != ["ready"]:
-            raise BenchError("memprog did not start (see %s)" % errlog)
-        drain = Drain(p.stdout)
-        procs = wait_procs(env, 1)
-        for name in ("full", "incr"):
-            if name == "incr":
-                os.kill(procs[0]["pid"], signal.SIGUSR1)
-                end = time.monotonic() + 60
-                while "dirtied" not in drain.text() and time.monotonic() < end:
-                    time.sleep(0.01)
-            os.sync()
-            t, out = timed([COCOON, "checkpoint"], env=env)
-            img = [l.strip() for l in out.splitlines() if l.strip().endswith(".img")][0]
-            res[name] = (t, os.stat(img).st_size)
-            res[name + "_pause"] = drain.pause(1 if name == "full" else 2)
-        want = [l.split()[1] for l in drain.text().splitlines() if l.startswith("dirtied ")]
-        if not want:
-            raise BenchError("memprog did not rewrite its memory")
-        os.kill(procs[0]["pid"], signal.SIGKILL)
-        p.wait(timeout=30)
-        drain.join(timeout=10)
-        wait_procs(env, 0, timeout=5)
-        # the program re-checksums against the sum it took after dirtying
-        res["rst"], res["verify"] = restart(env, want[0], errlog)
-    finally:
-        end_case(p, ckpt_dir)
-    return res
-
-
-def part5():
-    rows, failed = [], False
-    for case in ICASES:
-        mib, kind = case.split(":")
-        try:
-            r = incr_case(int(mib), kind)
-        except (BenchError, subprocess.TimeoutExpired, OSError) as e:
-            print("%s %s  ERROR: %s" % (size(int(mib)), kind, e))
-            failed = True
-            continue
-        failed |= r["verify"] != "ok"
-        rows.append([size(int(mib)), kind, secs(r["full"][0]), secs(r["full_pause"]),
-                     "%.1f MiB" % (r["full"][1] / (1 << 20)), secs(r["incr"][0]),
-                     secs(r["incr_pause"]), "%.1f MiB" % (r["incr"][1] / (1 << 20)),
-                     secs(r["rst"]), r["verify"]])
-    print("5. Incremental checkpoints (seconds): full, then after rewriting 1% of the pages")
-    table([["", "", "full", "full", "full", "incr", "incr", "incr", "restart", ""],
-           ["size", "kind", "ckpt", "pause", "image", "ckpt", "pause", "image", "from incr",
-            "verify"]], rows, right_from=2)
-    print()
-    print("  cocoon launch --incremental; the restart reads the incremental image and the")
-    print("  full one it refers to (memprog re-checksums all of its memory after it).")
-    print()
-    return failed
-
-
 def main():
+    unknown = [m for m in MODES if m not in MODE_RUNS]
+    if unknown:
+        print("BENCH_MODES: unknown %s (known: %s)" % (" ".join(unknown), " ".join(MODE_RUNS)))
+        return 2
     os.makedirs(TMP, exist_ok=True)
     print("Cocoon benchmark. " + machine_line())
     print()
     failed = False
-    for part, fn in (("1", part1), ("2", part2), ("3", part3), ("4", part4), ("5", part5)):
+    for part, fn in (("1", part1), ("2", part2), ("3", part3), ("4", part4)):
         if part in PARTS:
             failed |= fn()
     return 1 if failed else 0
