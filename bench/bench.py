@@ -18,7 +18,7 @@ Environment:
   BENCH_COLD   1/0: also measure with dropped page cache (default 1 as root)
   BENCH_PARTS  which tables to print, e.g. "3" or "1 3" (default "1 2 3 4")
   BENCH_ZCASES part 4 cases, MIB:KIND (default "1024:text 1024:rand")
-  BENCH_MODES  part 1 modes (default "plain direct zstd incr"; plain is the
+  BENCH_MODES  part 1 modes (default "plain direct zstd incr stream"; plain is the
                normal, forked, fast and cold rows)
   BENCH_TREE   part 3 cases, NPROC:TOTAL_MIB (default "10:100 1:100 10:1024 1:1024")
 """
@@ -41,9 +41,10 @@ TMP = os.path.abspath(os.environ.get("BENCH_DIR", os.path.join(ROOT, "build/benc
 CASES = os.environ.get("BENCH_CASES", "256:rand 1024:rand 4096:rand 1024:zero").split()
 COLD = os.environ.get("BENCH_COLD", "1" if os.geteuid() == 0 else "0") == "1"
 PARTS = os.environ.get("BENCH_PARTS", "1 2 3 4").replace(",", " ").split()
-MODES = os.environ.get("BENCH_MODES", "plain direct zstd incr").split()
+MODES = os.environ.get("BENCH_MODES", "plain direct zstd incr stream").split()
 ZCASES = os.environ.get("BENCH_ZCASES", "1024:text 1024:rand").split()
 TREE = os.environ.get("BENCH_TREE", "10:100 1:100 10:1024 1:1024").split()
+STREAMED = os.path.join(TMP, "streamed")  # the bench's --image-stream commands store here
 TREE_VERIFY_MSGS = 100  # VERIFY_MSGS in treeprog.c
 TIMEOUT = 300
 
@@ -242,8 +243,9 @@ class Memprog:
     """memprog MIB KIND under `cocoon launch FLAGS`, with its own coordinator
     and checkpoint directory; stdout drained (see Drain)."""
 
-    def __init__(self, mib, kind, tag, flags):
+    def __init__(self, mib, kind, tag, flags, remote=None):
         self.ckpt_dir = os.path.join(TMP, "ckpt-%d-%s-%s" % (mib, kind, tag))
+        self.remote = remote  # where an --image-stream command stores the images
         shutil.rmtree(self.ckpt_dir, ignore_errors=True)
         self.env = cocoon_env(free_port(), self.ckpt_dir)
         self.errlog = os.path.join(TMP, "stderr-%d-%s-%s.log" % (mib, kind, tag))
@@ -271,7 +273,9 @@ class Memprog:
         if len(imgs) != 1:
             raise BenchError("checkpoint printed no image path: %r" % out)
         self.nckpt += 1
-        return t, os.stat(imgs[0]).st_blocks * 512, self.drain.pause(self.nckpt)
+        img = imgs[0] if not self.remote else \
+            os.path.join(self.remote, os.path.relpath(imgs[0], self.ckpt_dir))
+        return t, os.stat(img).st_blocks * 512, self.drain.pause(self.nckpt)
 
     def dirty(self):
         """SIGUSR1: memprog rewrites 1% of its pages; the sum to verify now."""
@@ -303,6 +307,8 @@ class Memprog:
 
     def end(self):
         end_case(self.p, self.ckpt_dir)
+        if self.remote:
+            shutil.rmtree(self.remote, ignore_errors=True)
 
 
 def mode_plain(mib, kind):
@@ -323,18 +329,18 @@ def mode_plain(mib, kind):
     return rows
 
 
-def mode_launched(flags, incremental=False):
+def mode_launched(flags, incremental=False, remote=None, restart_args=()):
     """One program launched with FLAGS: a checkpoint (incremental: a full
     one, 1% of the pages rewritten, then the one measured), kill, restart."""
     def run(mib, kind):
-        m = Memprog(mib, kind, flags[0].strip("-"), flags)
+        m = Memprog(mib, kind, flags[0].strip("-"), flags, remote)
         try:
             if incremental:
                 m.checkpoint()
                 m.dirty()
             row = dict(zip(("ckpt", "image", "pause"), m.checkpoint()))
             m.kill()
-            row["rst"], row["verify"] = m.restart()
+            row["rst"], row["verify"] = m.restart(*restart_args)
         finally:
             m.end()
         return row
@@ -349,6 +355,11 @@ MODE_RUNS = {
              ["zstd"]),
     "incr": (lambda mib, kind: {"incr": mode_launched(["--incremental"], True)(mib, kind)},
              ["incr"]),
+    "stream": (lambda mib, kind: {"stream": mode_launched(
+        ["--image-stream", "mkdir -p '%s'/${COCOON_IMAGE%%/*} && cat >'%s'/$COCOON_IMAGE"
+         % (STREAMED, STREAMED)], remote=STREAMED,
+        restart_args=["--image-stream", "cat '%s'/$COCOON_IMAGE" % STREAMED])(mib, kind)},
+        ["stream"]),
 }
 
 
@@ -706,7 +717,8 @@ def part1():
     print("    data; the image is not in the page cache, so its restart reads the disk).")
     print("    zstd: launched with --compress zstd.  incr: launched with --incremental; a full")
     print("    checkpoint, then 1% of the pages rewritten, then this one (its restart reads")
-    print("    both images).")
+    print("    both images).  stream: launched with --image-stream 'cat >DIR/$COCOON_IMAGE',")
+    print("    restarted with --image-stream 'cat DIR/$COCOON_IMAGE' (through pipes, into memory).")
     print("  pause: the longest the program was stopped (its own clock, 1 ms steps).")
     print("  dd write: dd if=/dev/zero bs=1M conv=fsync, same size and directory (best of one")
     print("    run before and one after the case).  dd read: dd of that file to /dev/null,")

@@ -38,7 +38,7 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd", "incr", "direct"]
+MODES = ["once", "twice", "again", "reuse", "forked", "fast", "zstd", "incr", "direct", "stream"]
 TEST_USER = "cocoontest"
 POLL = 0.05  # seconds between polls of a condition
 SKIP_RC = 77
@@ -388,6 +388,8 @@ class Run:
         if not images:
             raise Failure("checkpoint printed no image paths")
         for img in images:
+            if self.mode == "stream":  # the command stored it, not the writer
+                img = os.path.join(stream_dir(self), os.path.relpath(img, self.ckpt))
             if not os.path.isfile(img):
                 raise Failure("checkpoint image %s does not exist" % img)
         try:
@@ -502,10 +504,16 @@ def run_native(r, prog):
     r.finish(p, "program")
 
 
+def stream_dir(r):
+    """Mode stream: where the image commands keep the images."""
+    return r.ckpt + "-streamed"
+
+
 def restart_and_check(r, before, images=None):
-    fast = ["--fast"] if r.mode == "fast" else []
-    p = r.spawn("restart", [r.drv.cocoon, "restart", "--ckpt-dir", r.ckpt] + fast + (images or []),
-                pipes=True)
+    extra = {"fast": ["--fast"],
+             "stream": ["--image-stream", "cat '%s'/$COCOON_IMAGE" % stream_dir(r)]}
+    p = r.spawn("restart", [r.drv.cocoon, "restart", "--ckpt-dir", r.ckpt] +
+                extra.get(r.mode, []) + (images or []), pipes=True)
     r.wait_running(p)
     compare(before, snapshot(p.pid), "before kill -9 vs after restart")
     return p
@@ -514,8 +522,10 @@ def restart_and_check(r, before, images=None):
 def run_cr(r, prog):
     if not os.access(r.drv.cocoon, os.X_OK):
         raise Failure("cocoon not found at %s" % r.drv.cocoon)
+    store = "mkdir -p '%s'/${COCOON_IMAGE%%/*} && cat >'%s'/$COCOON_IMAGE" % (stream_dir(r),
+                                                                          stream_dir(r))
     compress = {"zstd": ["--compress", "zstd"], "incr": ["--incremental"],
-                "direct": ["--direct"]}.get(r.mode, [])
+                "direct": ["--direct"], "stream": ["--image-stream", store]}.get(r.mode, [])
     p = r.spawn("launch", [r.drv.cocoon, "launch", "--ckpt-dir", r.ckpt] + compress + ["--", prog],
                 pipes=True)
     r.wait_ready(p)
@@ -532,7 +542,7 @@ def run_cr(r, prog):
         r.finish(p, "second restart from the same image")
         return
     p = restart_and_check(r, before)
-    if r.mode in ("again", "forked", "fast", "zstd", "incr", "direct"):
+    if r.mode in ("again", "forked", "fast", "zstd", "incr", "direct", "stream"):
         if r.mode == "incr":  # after the restart: a full one, then one on top of it
             r.checkpoint(3)
             r.checkpoint(4)

@@ -39,10 +39,17 @@ int cli_coord_open_ctl(struct coord_addr *a);
 /* Directory holding this cocoon binary (resolved /proc/self/exe). */
 const char *cli_self_dir(void);
 
-/* image-open.c: an fd to read the image at path from, uncompressed (a
- * memfd when it is compressed: then *in_memory = 1, if in_memory is given).
- * -errno; -EIO with *img_err set (IMG_E_*) when a compressed image is
- * damaged. */
+/* image-open.c: an fd to read the image at path from, uncompressed, header
+ * first (a memfd when it was compressed or streamed: then *in_memory = 1,
+ * if in_memory is given).  -errno; -EIO with *img_err set (IMG_E_*) when a
+ * compressed or streamed image is damaged. */
 int cli_image_open(const char *path, int *img_err, int *in_memory);
+/* The same for an image already open as fd (owned: a memfd of ours, which
+ * may be changed in place); fd is taken over. */
+int cli_image_prepare(int fd, int owned, int *img_err, int *in_memory);
+/* A memfd holding what `sh -c CMD` writes to its stdout, run with
+ * COCOON_IMAGE=name and COCOON_CKPT_DIR=ckpt_dir; -1 (message printed)
+ * when it fails or exits non-zero. */
+int cli_image_stream(const char *cmd, const char *name, const char *ckpt_dir);
 
 #endif

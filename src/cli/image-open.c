@@ -4,6 +4,9 @@
  * is decompressed into a memfd first, laid out exactly as if it had been
  * written uncompressed, so that everything after -- validation, inspect,
  * the restorer, which has no libc to decompress with -- sees one format.
+ * A streamed one (cocoon launch --image-stream: header last) is read into
+ * a memfd and its header put first; cocoon restart --image-stream reads
+ * the images from a command instead of files.
  * The zstd frame's own checksum and the image's checksums catch damage.
  */
 #include <errno.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -65,25 +69,78 @@ out:
 	return err;
 }
 
-int cli_image_open(const char *path, int *img_err, int *in_memory)
+/* A copy of fd's contents in a new memfd (fd is closed), or -errno. */
+static int to_memfd(int fd)
+{
+	int out = memfd_create("cocoon-image", MFD_CLOEXEC);
+	char *buf = malloc(IN_CHUNK);
+	ssize_t n = 0;
+
+	if (out < 0 || !buf) {
+		n = -(out < 0 ? errno : ENOMEM);
+	} else {
+		while ((n = read(fd, buf, IN_CHUNK)) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0 && write(out, buf, (size_t)n) != n) {
+				n = -1;
+				break;
+			}
+		n = n < 0 ? -errno : 0;
+	}
+	free(buf);
+	close(fd);
+	if (n && out >= 0)
+		close(out);
+	return n ? (int)n : out;
+}
+
+/* A streamed image (header last, see IMG_F_STREAM), in a memfd of ours:
+ * its real header goes to offset 0, the file ends before it. */
+static int unstream(int fd, int *img_err)
+{
+	char *h = malloc(IMG_HEADER_SIZE);
+	struct stat st;
+
+	*img_err = IMG_E_SHORT;
+	if (h && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= 2 * IMG_HEADER_SIZE &&
+	    pread(fd, h, IMG_HEADER_SIZE, st.st_size - (off_t)IMG_HEADER_SIZE) ==
+		    (ssize_t)IMG_HEADER_SIZE &&
+	    pwrite(fd, h, IMG_HEADER_SIZE, 0) == (ssize_t)IMG_HEADER_SIZE &&
+	    ftruncate(fd, st.st_size - (off_t)IMG_HEADER_SIZE) == 0)
+		*img_err = IMG_OK;
+	free(h);
+	return *img_err ? -EIO : 0;
+}
+
+int cli_image_prepare(int fd, int owned, int *img_err, int *in_memory)
 {
 	struct img_header h;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), out;
+	int out;
 
 	*img_err = IMG_OK;
 	if (in_memory)
-		*in_memory = 0;
-	if (fd < 0)
-		return -errno;
+		*in_memory = owned;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -EINVAL;
 	}
 	memset(&h, 0, sizeof(h));
-	if (pread(fd, &h, sizeof(h), 0) < 0 || memcmp(h.magic, IMG_MAGIC, 8) != 0 ||
-	    !(h.flags & IMG_F_ZSTD))
-		return fd; /* not compressed (or not an image): checked later */
+	if (pread(fd, &h, sizeof(h), 0) < 0 || memcmp(h.magic, IMG_MAGIC, 8) != 0)
+		return fd; /* not an image: checked later */
+	if (h.flags & IMG_F_STREAM) {
+		if (!owned && (fd = to_memfd(fd)) < 0)
+			return fd;
+		if (in_memory)
+			*in_memory = 1;
+		if (unstream(fd, img_err) || pread(fd, &h, sizeof(h), 0) != sizeof(h) ||
+		    fstat(fd, &st) != 0) {
+			*img_err = IMG_E_SHORT;
+			close(fd);
+			return -EIO;
+		}
+	}
+	if (!(h.flags & IMG_F_ZSTD))
+		return fd; /* not compressed: checked later */
 	if ((*img_err = img_header_check_compressed(&h, (uint64_t)st.st_size))) {
 		close(fd);
 		return -EIO;
@@ -110,4 +167,54 @@ int cli_image_open(const char *path, int *img_err, int *in_memory)
 	if (in_memory)
 		*in_memory = 1;
 	return out;
+}
+
+int cli_image_open(const char *path, int *img_err, int *in_memory)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*img_err = IMG_OK;
+	if (fd < 0)
+		return -errno;
+	return cli_image_prepare(fd, 0, img_err, in_memory);
+}
+
+int cli_image_stream(const char *cmd, const char *name, const char *ckpt_dir)
+{
+	int p[2], status;
+
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		cli_error("restart: image stream: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		setenv("COCOON_IMAGE", name, 1);
+		setenv("COCOON_CKPT_DIR", ckpt_dir, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	int fd = pid < 0 ? -errno : to_memfd(p[0]);
+	if (pid < 0)
+		close(p[0]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		if (WIFEXITED(status))
+			cli_error("restart: image %s: stream command exited %d: %s", name,
+				  WEXITSTATUS(status), cmd);
+		else
+			cli_error("restart: image %s: stream command killed by signal %d: %s",
+				  name, WTERMSIG(status), cmd);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fd < 0) {
+		cli_error("restart: image %s: stream command %s: %s", name, cmd, strerror(-fd));
+		return -1;
+	}
+	return fd;
 }

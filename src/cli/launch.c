@@ -29,13 +29,15 @@ static int arg_forked;
 static const char *arg_compress;
 static int arg_incremental;
 static int arg_direct;
+static const char *arg_image_stream;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon launch [--coord HOST:PORT] [--ckpt-dir DIR] "
 		   "[--interval SECONDS]\n"
 		   "       [--forked] [--compress zstd[:LEVEL]] [--incremental] [--direct]\n"
-		   "       [--plugin LIB]... [--file-policy PATTERN=POLICY]... [--] PROGRAM [ARG...]\n"
+		   "       [--image-stream CMD] [--plugin LIB]... [--file-policy PATTERN=POLICY]...\n"
+		   "       [--] PROGRAM [ARG...]\n"
 		   "Run PROGRAM under Cocoon.  A coordinator is started in the background\n"
 		   "when none answers at the address (default 127.0.0.1:%d, or $%s).\n"
 		   "Images go to DIR (default $%s, else ./%s).  Each --plugin loads a\n"
@@ -50,7 +52,9 @@ static void usage(FILE *f)
 		   "the pages written since the last one and refers to earlier images for\n"
 		   "the rest (not with --compress).  --direct: page data goes to the\n"
 		   "image with O_DIRECT, past the page cache (plain images only; where the\n"
-		   "file system cannot, through the page cache).\n",
+		   "file system cannot, through the page cache).  --image-stream: each image\n"
+		   "goes to the stdin of sh -c CMD, with $COCOON_IMAGE its name (gen-G/NAME.img);\n"
+		   "it is safe once CMD exits 0 (restart with cocoon restart --image-stream).\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -195,6 +199,7 @@ int cmd_launch(int argc, char **argv)
 		{ "compress", required_argument, NULL, 'z' },
 		{ "incremental", no_argument, NULL, 'I' },
 		{ "direct", no_argument, NULL, 'D' },
+		{ "image-stream", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -202,7 +207,7 @@ int cmd_launch(int argc, char **argv)
 	char dir[PATH_MAX];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:IDh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:i:p:f:Fz:IDS:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': arg_coord = optarg; break;
 		case 'd': arg_ckpt_dir = optarg; break;
@@ -221,6 +226,13 @@ int cmd_launch(int argc, char **argv)
 		case 'F': arg_forked = 1; break;
 		case 'I': arg_incremental = 1; break;
 		case 'D': arg_direct = 1; break;
+		case 'S':
+			if (!optarg[0] || strlen(optarg) >= 1024) {
+				cli_error("launch: --image-stream wants a command (under 1024 bytes)");
+				return 2;
+			}
+			arg_image_stream = optarg;
+			break;
 		case 'z':
 			if (!compress_spec_ok(optarg)) {
 				cli_error("launch: --compress %s: want zstd or zstd:LEVEL (1-19)", optarg);
@@ -238,6 +250,11 @@ int cmd_launch(int argc, char **argv)
 	}
 	if (arg_incremental && arg_compress) {
 		cli_error("launch: --incremental and --compress do not go together yet");
+		return 2;
+	}
+	if (arg_image_stream && (arg_incremental || arg_direct)) {
+		cli_error("launch: --image-stream does not go with --%s",
+			  arg_incremental ? "incremental" : "direct");
 		return 2;
 	}
 	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(dir), 1))) {
@@ -269,6 +286,8 @@ int cmd_launch(int argc, char **argv)
 		setenv(ENV_INCREMENTAL, "1", 1);
 	if (arg_direct)
 		setenv(ENV_DIRECT, "1", 1);
+	if (arg_image_stream)
+		setenv(ENV_IMAGE_STREAM, arg_image_stream, 1);
 	if (elf_is_static(argv[optind]))
 		cli_error("warning: %s is statically linked: Cocoon cannot load into it, "
 			  "it will not be checkpointed", argv[optind]);

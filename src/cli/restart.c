@@ -35,18 +35,23 @@ static const char *arg_coord, *arg_ckpt_dir;
 static char arg_env[8192]; /* --setenv / --unsetenv, one per line */
 static char arg_path_map[4096]; /* --path-map OLD=NEW, one per line */
 static int arg_fast;
+static const char *arg_image_stream;
+static char ckpt_dir[PATH_MAX];
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cocoon restart [--coord HOST:PORT] [--ckpt-dir DIR] [--fast] [--setenv NAME=VALUE]...\n"
-		   "                      [--unsetenv NAME]... [--path-map /OLD=/NEW]... [IMAGE...]\n"
+		   "                      [--unsetenv NAME]... [--path-map /OLD=/NEW]...\n"
+		   "                      [--image-stream CMD] [IMAGE...]\n"
 		   "Restart the latest complete generation in DIR (default $%s, else ./%s),\n"
 		   "or the given images, in the foreground.  The exit status is the program's.\n"
 		   "--fast maps the program's memory straight from the image: it runs again\n"
 		   "at once and pages come in when first touched (their checksums are not\n"
 		   "verified; cocoon inspect --verify does).  --setenv/--unsetenv change the\n"
 		   "restored processes' environment; --path-map moves open files, the working\n"
-		   "directory, mapped files and later opens of paths under OLD to NEW.\n",
+		   "directory, mapped files and later opens of paths under OLD to NEW.\n"
+		   "--image-stream: each image is what sh -c CMD writes to its stdout, run\n"
+		   "with $COCOON_IMAGE its name (gen-G/NAME.img, from DIR's MANIFEST).\n",
 		   ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
 }
 
@@ -145,7 +150,19 @@ static int validate(const char *path, struct tree_node *n)
 	struct stat st;
 	struct img_meta m;
 	void *meta = NULL;
-	int err, fd = cli_image_open(path, &err, &n->in_memory);
+	int err, fd;
+
+	if (arg_image_stream) {
+		/* its name under the checkpoint directory, as the writer gave it */
+		size_t len = strlen(ckpt_dir);
+		const char *name = strncmp(path, ckpt_dir, len) == 0 && path[len] == '/' ?
+					   path + len + 1 : path;
+		if ((fd = cli_image_stream(arg_image_stream, name, ckpt_dir)) < 0)
+			return -1;
+		fd = cli_image_prepare(fd, 1, &err, &n->in_memory);
+	} else {
+		fd = cli_image_open(path, &err, &n->in_memory);
+	}
 
 	if (fd < 0 && err)
 		goto bad;
@@ -227,13 +244,14 @@ int cmd_restart(int argc, char **argv)
 		{ "unsetenv", required_argument, NULL, 'u' },
 		{ "path-map", required_argument, NULL, 'm' },
 		{ "fast", no_argument, NULL, 'f' },
+		{ "image-stream", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct manifest m;
 	struct tree_node *nodes;
 	struct coord_addr a;
-	char dir[PATH_MAX], restorer[PATH_MAX];
+	char *dir = ckpt_dir, restorer[PATH_MAX];
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "+c:d:h", opts, NULL)) != -1) {
@@ -263,11 +281,12 @@ int cmd_restart(int argc, char **argv)
 			break;
 		}
 		case 'f': arg_fast = 1; break;
+		case 'S': arg_image_stream = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(dir), 0))) {
+	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(ckpt_dir), 0))) {
 		cli_error("restart: checkpoint directory: %s", strerror(-err));
 		return 1;
 	}

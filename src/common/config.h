@@ -20,6 +20,7 @@
 #define ENV_COMPRESS "COCOON_COMPRESS" /* "zstd[:LEVEL]" (--compress) */
 #define ENV_INCREMENTAL "COCOON_INCREMENTAL" /* "1": incremental checkpoints */
 #define ENV_DIRECT "COCOON_DIRECT" /* "1": image data written with O_DIRECT (--direct) */
+#define ENV_IMAGE_STREAM "COCOON_IMAGE_STREAM" /* images piped to this command */
 #define ENV_TRACK "COCOON_TRACK" /* "hash": incremental by page hashes (tests) */
 #define ENV_FAULT "COCOON_FAULT"       /* fault injection point, for tests */
 

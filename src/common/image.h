@@ -89,6 +89,11 @@ struct img_header {
  * decompressed behind the header.  Readers decompress first (src/cli/
  * image-open.c): only an uncompressed image reaches the restorer. */
 #define IMG_F_ZSTD 0x1u
+/* Only in the placeholder header that starts a streamed image (cocoon
+ * launch --image-stream): the real header is the stream's last
+ * IMG_HEADER_SIZE bytes.  Readers move it to offset 0 (src/cli/
+ * image-open.c); such a header never reaches the checks below. */
+#define IMG_F_STREAM 0x2u
 
 struct img_region {
 	uint64_t start, end;

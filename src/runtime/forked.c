@@ -97,8 +97,9 @@ int rt_writer_wait(char *path, size_t cap)
 	reap();
 	if (got && report[0] == 'K') {
 		snprintf(path, cap, "%s", report + 1);
-		return 0;
+		return rt_stream_finish(); /* streamed: safe once its command says so */
 	}
+	rt_stream_abandon();
 	if (got && report[0] == 'E')
 		cocoon_error("%s", report + 1);
 	else
@@ -111,4 +112,5 @@ void rt_writer_abandon(void)
 	if (writer_pid > 0)
 		rt_sys2(SYS_kill, writer_pid, SIGKILL);
 	reap();
+	rt_stream_abandon();
 }

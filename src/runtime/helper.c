@@ -21,9 +21,6 @@
 
 #define HELPER_STACK (256ul << 10)
 
-long rt_raw_thread(unsigned long flags, void *stack_top, int *ctid, void (*fn)(void *),
-		   void *arg) RT_HIDDEN;
-
 struct rt_helper {
 	_Atomic uint32_t seq, done; /* job number posted, and finished */
 	_Atomic int quit;

@@ -106,6 +106,7 @@ __attribute__((constructor)) static void rt_init(void)
 	copy_env(rt.coord, sizeof(rt.coord), ENV_COORD);
 	copy_env(rt.secret, sizeof(rt.secret), ENV_SECRET);
 	copy_env(rt.ckpt_dir, sizeof(rt.ckpt_dir), ENV_CKPT_DIR);
+	copy_env(rt.stream_cmd, sizeof(rt.stream_cmd), ENV_IMAGE_STREAM);
 	rt_identity_init();
 	sig = getenv(ENV_SIGNAL);
 	rt.sig = sig && atoi(sig) > 0 && atoi(sig) <= SIGRTMAX ? atoi(sig) : SIGRTMAX - 3;

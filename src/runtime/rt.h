@@ -69,6 +69,7 @@ struct rt_state {
 	char hostname[64];
 	int forked;            /* COCOON_FORKED=1: every checkpoint uses a forked writer */
 	int direct;            /* COCOON_DIRECT=1: page data bypasses the page cache */
+	char stream_cmd[1024]; /* COCOON_IMAGE_STREAM: images piped to this command */
 	int fault_gen;         /* COCOON_FAULT=<kind>:<gen> */
 	char fault_kind[16];
 	/* Threads saved at the last checkpoint. */
@@ -173,6 +174,13 @@ int rt_writer_fork(uint64_t gen, char *path, size_t cap) RT_HIDDEN;
 long rt_writer_split(int *copy_fd) RT_HIDDEN; /* 0 in the copy, its pid in the program */
 int rt_writer_wait(char *path, size_t cap) RT_HIDDEN;
 void rt_writer_abandon(void) RT_HIDDEN;
+/* stream.c: images piped to a command (cocoon launch --image-stream) */
+int rt_stream_open(const char *image, uint64_t gen) RT_HIDDEN; /* write fd, or -errno */
+int rt_stream_finish(void) RT_HIDDEN; /* reap it: 0 if it exited 0 (else it says why) */
+void rt_stream_abandon(void) RT_HIDDEN; /* kill and reap it */
+/* rawthread.S: clone(flags) running fn(arg) on stack_top, without libc */
+long rt_raw_thread(unsigned long flags, void *stack_top, int *ctid, void (*fn)(void *),
+		   void *arg) RT_HIDDEN;
 
 /* restart.c */
 __attribute__((noreturn)) void rt_restart_entry(struct rst_args *a);

@@ -42,6 +42,7 @@
 struct writer {
 	int fd;
 	int direct_fd; /* the same file opened O_DIRECT (launch --direct), or -1 */
+	int stream;    /* fd is a pipe to the image stream command: write() only */
 	uint64_t off;
 	uint64_t gen;
 	int pagemap_fd;
@@ -83,7 +84,8 @@ static int put_bytes(struct writer *w, const char *p, size_t len)
 		size_t chunk = len > (1ul << 30) ? (1ul << 30) : len;
 		int aligned = w->direct_fd >= 0 &&
 			      (((uintptr_t)p | chunk | w->off) & (IMG_PAGE - 1)) == 0;
-		ssize_t r = pwrite(aligned ? w->direct_fd : w->fd, p, chunk, (off_t)w->off);
+		ssize_t r = w->stream ? write(w->fd, p, chunk) :
+			    pwrite(aligned ? w->direct_fd : w->fd, p, chunk, (off_t)w->off);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -519,6 +521,29 @@ static int save_regions(struct writer *w, const struct rt_vma *vmas, int n, cons
 	return 0;
 }
 
+/* The body starts after the header block: in a file, seek there (the
+ * header is written last); in a stream, send a placeholder header. */
+static int start_body(struct writer *w)
+{
+	if (!w->stream) {
+		w->off = IMG_HEADER_SIZE;
+		return lseek(w->fd, IMG_HEADER_SIZE, SEEK_SET) < 0 ? -errno : 0;
+	}
+	struct img_header *p = rt_alloc(IMG_HEADER_SIZE);
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, IMG_HEADER_SIZE);
+	memcpy(p->magic, IMG_MAGIC, 8);
+	p->version = IMG_VERSION;
+	p->arch = IMG_ARCH_X86_64;
+	p->header_size = sizeof(*p);
+	p->page_size = IMG_PAGE;
+	p->flags = IMG_F_STREAM;
+	p->header_sum = img_header_sum(p);
+	w->off = 0;
+	return put_bytes(w, (const char *)p, IMG_HEADER_SIZE);
+}
+
 static int write_body(struct writer *w, int *copy_fd)
 {
 	struct rt_vma *vmas;
@@ -545,9 +570,8 @@ static int write_body(struct writer *w, int *copy_fd)
 	add_string(w, ""); /* offset 0 means "no path" */
 	if ((err = rt_mm_read(&w->h->mm)))
 		return err;
-	if (lseek(w->fd, IMG_HEADER_SIZE, SEEK_SET) < 0)
-		return -errno;
-	w->off = IMG_HEADER_SIZE;
+	if ((err = start_body(w)))
+		return err;
 	if (rt_z_active() && !(w->z = rt_z_begin(w->fd)))
 		return rt_last_error()[0] ? -EIO : -ENOMEM;
 	/* Regions keep the order of the maps; their data may come in any. */
@@ -591,6 +615,8 @@ static int write_body(struct writer *w, int *copy_fd)
 		w->h->stored_size = IMG_HEADER_SIZE + stored;
 	}
 	fill_header(w, nthreads, nsections);
+	if (w->stream) /* the real header last, a whole header block */
+		return put_bytes(w, (const char *)w->h, IMG_HEADER_SIZE);
 	if (pwrite(w->fd, w->h, sizeof(*w->h), 0) != sizeof(*w->h))
 		return -errno;
 	return fsync(w->fd) ? -errno : 0;
@@ -633,6 +659,20 @@ static void open_direct(struct writer *w, const char *tmp)
 		rt_log("--direct: %s: %s; writing through the page cache", tmp, strerror(errno));
 }
 
+/* The whole image (or not) is in the pipe: close it and learn from the
+ * command whether it is safe.  The writer failing: the command must not
+ * take a partial image for a whole one, so it is killed -- unless it went
+ * first (EPIPE), when its exit status says why. */
+static int stream_end(struct writer *w, int err)
+{
+	if (err && err != -EPIPE)
+		rt_stream_abandon();
+	close(w->fd);
+	w->fd = -1;
+	int cmd_err = rt_stream_finish();
+	return err ? err : cmd_err;
+}
+
 int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 {
 	char dir[4200], tmp[4400];
@@ -648,14 +688,19 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 	snprintf(path_out, cap, "%s/%s-%d.img", dir, rt.progname, rt.vpid);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path_out);
 	w.h = rt_alloc(IMG_HEADER_SIZE);
-	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w.stream = rt.stream_cmd[0] != 0;
+	if (w.stream) /* its name under the checkpoint directory */
+		w.fd = rt_stream_open(path_out + strlen(rt.ckpt_dir) + 1, gen);
+	else
+		w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	w.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (w.fd < 0 || !w.h) {
-		err = w.fd < 0 ? -errno : -ENOMEM;
-		cocoon_error("cannot create image %s: %s", tmp, strerror(-err));
+		err = w.fd < 0 ? (w.stream ? w.fd : -errno) : -ENOMEM;
+		if (!rt_last_error()[0])
+			cocoon_error("cannot create image %s: %s", tmp, strerror(-err));
 		goto out;
 	}
-	if (rt.direct && !rt_z_active())
+	if (rt.direct && !rt_z_active() && !w.stream)
 		open_direct(&w, tmp);
 	memset(w.h, 0, IMG_HEADER_SIZE);
 	err = write_body(&w, copy_fd);
@@ -663,22 +708,32 @@ int rt_image_write(uint64_t gen, char *path_out, size_t cap, int *copy_fd)
 		err = 0;
 		goto out;
 	}
+	if (w.stream && (!copy_fd || *copy_fd < 0)) {
+		err = stream_end(&w, err); /* the command is our child */
+	} else if (w.stream && err) {
+		/* a forked copy: the program waits for the command in
+		 * rt_writer_wait, but a partial image must not look whole */
+		rt_stream_abandon();
+	}
 	if (err) {
 		if (!rt_last_error()[0])
-			cocoon_error("writing image %s: %s", tmp, strerror(-err));
+			cocoon_error("writing image %s: %s", w.stream ? path_out : tmp, strerror(-err));
 		goto out;
 	}
+	if (w.stream)
+		goto written;
 	if (rename(tmp, path_out) != 0) {
 		err = -errno;
 		cocoon_error("cannot rename %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	note_written(&w, path_out);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
+written:
+	note_written(&w, path_out);
 out:
 	rt_z_pause(w.z);
 	if (w.fd >= 0)
@@ -688,7 +743,8 @@ out:
 	if (w.pagemap_fd >= 0)
 		close(w.pagemap_fd);
 	if (err) {
-		unlink(tmp);
+		if (!w.stream)
+			unlink(tmp);
 		rt_track_failed();
 	}
 	return err;

@@ -35,21 +35,11 @@ not_cached() {
 		fail "$res of $isize bytes of $img are in the page cache: not written with O_DIRECT"
 }
 
-signal() { # SIG PATTERN COUNT: send SIG, wait until COUNT lines match PATTERN
-	kill -"$1" "$(first_pid)"
-	wait_for "[ \$(grep -c '$2' '$T/out') -ge $3 ]" 20 || fail "no '$2' #$3: $(tail -3 "$T/out")"
-}
-
 restart() {
 	"$COCOON" restart --ckpt-dir "$D" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
 	rpid=$!
 	pids="$pids $rpid"
 	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
-}
-
-verified() { # N: the N-th "verify" line says ok
-	signal USR2 "^verify" "$1"
-	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after restart $1: $(tail -2 "$T/out")"
 }
 
 # story DIR CHECK: launch --direct with images in DIR, checkpoint (CHECK the

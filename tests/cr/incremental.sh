@@ -25,12 +25,6 @@ ckpt() {
 	isize=$(wc -c <"$(sed -n 2p "$T/ckpt.out")")
 }
 
-# signal SIG PATTERN COUNT: send SIG, wait until COUNT lines match PATTERN
-signal() {
-	kill -"$1" "$(first_pid)"
-	wait_for "[ \$(grep -c '$2' '$T/out') -ge $3 ]" 20 || fail "no '$2' #$3: $(tail -3 "$T/out")"
-}
-
 restart() { # [--fast]
 	"$COCOON" restart --ckpt-dir "$D" "$@" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
 	rpid=$!

@@ -65,3 +65,18 @@ all_gone() {
 	done
 	return 0
 }
+
+# For scripts driving tests/scenario/dirty.c, whose output is in $T/out:
+# signal SIG PATTERN COUNT: send SIG to the computation's first process and
+# wait until COUNT lines of $T/out match PATTERN.
+signal() {
+	kill -"$1" "$(first_pid)"
+	wait_for "[ \$(grep -c '$2' '$T/out') -ge $3 ]" 20 || fail "no '$2' #$3: $(tail -3 "$T/out")"
+}
+
+# verified N: SIGUSR2 makes dirty.c checksum its memory; its N-th "verify"
+# line must say ok.
+verified() {
+	signal USR2 "^verify" "$1"
+	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory, verify $1: $(tail -2 "$T/out")"
+}
