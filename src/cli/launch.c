@@ -50,9 +50,9 @@ static void usage(FILE *f)
 		   "its image while the program goes on.  --compress: images are zstd\n"
 		   "streams (LEVEL 1-19, default 3).  --incremental: a checkpoint saves only\n"
 		   "the pages written since the last one and refers to earlier images for\n"
-		   "the rest (not with --compress).  --direct: page data goes to the\n"
-		   "image with O_DIRECT, past the page cache (plain images only; where the\n"
-		   "file system cannot, through the page cache).  --image-stream: each image\n"
+		   "the rest.  --direct: page data goes to the image with O_DIRECT, past\n"
+		   "the page cache (plain images only; where the file system cannot,\n"
+		   "through the page cache).  --image-stream: each image\n"
 		   "goes to the stdin of sh -c CMD, with $COCOON_IMAGE its name (gen-G/NAME.img);\n"
 		   "it is safe once CMD exits 0 (restart with cocoon restart --image-stream).\n",
 		   COCOON_DEFAULT_PORT, ENV_COORD, ENV_CKPT_DIR, COCOON_DEFAULT_CKPT_DIR);
@@ -246,10 +246,6 @@ int cmd_launch(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
-	}
-	if (arg_incremental && arg_compress) {
-		cli_error("launch: --incremental and --compress do not go together yet");
 		return 2;
 	}
 	if (arg_image_stream && (arg_incremental || arg_direct)) {

@@ -586,10 +586,16 @@ static __attribute__((noreturn)) void become(struct tree *t, int idx, int is_roo
 			zombie(t, n->first_zombie + z, &n->zombies[z]);
 	/* The restorer reads the image through our fd (decompressed if it was
 	 * compressed) and tells the program the image's real path. */
-	char fdpath[64];
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", n->image_fd);
+	char fdpaths[IMG_MAX_DEPS + 1][40];
+	char *argv[IMG_MAX_DEPS + 4] = { "cocoon-restore", fdpaths[0], n->image };
+	snprintf(fdpaths[0], sizeof(fdpaths[0]), "/proc/self/fd/%d", n->image_fd);
 	fcntl(n->image_fd, F_SETFD, 0);
-	char *argv[] = { "cocoon-restore", fdpath, n->image, NULL };
+	for (int d = 0; d < n->ndeps; d++) { /* then its earlier images, in order */
+		snprintf(fdpaths[d + 1], sizeof(fdpaths[d + 1]), "/proc/self/fd/%d", n->dep_fds[d]);
+		fcntl(n->dep_fds[d], F_SETFD, 0);
+		argv[3 + d] = fdpaths[d + 1];
+	}
+	argv[3 + n->ndeps] = NULL;
 	execv(t->restorer, argv);
 	fprintf(stderr, "cocoon: restart: cannot run the restorer %s: %s\n", t->restorer,
 		strerror(errno));
@@ -622,7 +628,8 @@ static int pick_root(struct tree *t)
 }
 
 /* The fds the tree inherits: the table, the shared objects it lists, the
- * images (each process passes its own to its restorer). */
+ * images and their earlier images (each process passes its own to its
+ * restorer). */
 static int inherited(const struct tree *t, int fd)
 {
 	const struct rst_pipe *p = rst_table_pipes(t->table);
@@ -632,9 +639,13 @@ static int inherited(const struct tree *t, int fd)
 	for (uint32_t i = 0; i < t->table->npipes; i++)
 		if (fd == p[i].rfd || fd == p[i].wfd)
 			return 1;
-	for (int i = 0; i < t->n; i++)
+	for (int i = 0; i < t->n; i++) {
 		if (fd == t->nodes[i].image_fd)
 			return 1;
+		for (int d = 0; d < t->nodes[i].ndeps; d++)
+			if (fd == t->nodes[i].dep_fds[d])
+				return 1;
+	}
 	return 0;
 }
 

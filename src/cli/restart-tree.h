@@ -20,6 +20,8 @@ struct tree_node {
 	char *image;              /* path */
 	int image_fd;             /* open on it, uncompressed (image-open.c) */
 	int in_memory;            /* image_fd is a decompressed copy (a memfd) */
+	int *dep_fds;             /* an incremental image's earlier images, opened */
+	int ndeps;
 	struct img_header h;      /* validated */
 	const void *fd_section;   /* the image's "fd" section, or NULL */
 	size_t fd_section_len;

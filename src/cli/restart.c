@@ -143,6 +143,62 @@ static int note_sysv_shm(const struct img_header *h, const struct img_meta *m,
 	return 0;
 }
 
+/* An incremental image's earlier images, opened for the restorer (and
+ * decompressed if need be).  Their paths are relative to the checkpoint
+ * directory, the parent of the image's generation directory; each must be
+ * the very file the image was written against (its header checksum and
+ * size as stored). */
+static int open_deps(const char *path, const struct img_header *h, const struct img_meta *m,
+		     struct tree_node *n)
+{
+	char dep[PATH_MAX];
+	const char *end = path + strlen(path);
+	int slashes = 0;
+
+	while (end > path && slashes < 2)
+		slashes += *--end == '/';
+	if (h->ndeps && slashes < 2) {
+		cli_error("restart: image %s: an incremental image must be in its generation "
+			  "directory", path);
+		return -1;
+	}
+	n->dep_fds = calloc(h->ndeps + 1, sizeof(int));
+	if (!n->dep_fds) {
+		cli_error("restart: out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < h->ndeps; i++) {
+		const struct img_dep *d = &m->deps[i];
+		struct img_header dh;
+		struct stat st;
+		int err, fd;
+		snprintf(dep, sizeof(dep), "%.*s/%s", (int)(end - path), path, d->path);
+		fd = open(dep, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_error("restart: image %s needs the earlier image %s, which cannot be "
+				  "opened: %s", path, d->path, strerror(errno));
+			return -1;
+		}
+		int same = fstat(fd, &st) == 0 && pread(fd, &dh, sizeof(dh), 0) == sizeof(dh) &&
+			   dh.header_sum == d->header_sum &&
+			   (uint64_t)st.st_size == (dh.flags & IMG_F_ZSTD ? dh.stored_size :
+									d->file_size);
+		close(fd);
+		if (!same) {
+			cli_error("restart: image %s needs the earlier image %s, which is not the "
+				  "one it was written against", path, d->path);
+			return -1;
+		}
+		if ((fd = cli_image_open(dep, &err, NULL)) < 0) {
+			cli_error("restart: image %s: earlier image %s: %s", path, d->path,
+				  err ? img_strerror(err) : strerror(-fd));
+			return -1;
+		}
+		n->dep_fds[n->ndeps++] = fd;
+	}
+	return 0;
+}
+
 /* Check header and metadata of one image; print one line when bad. */
 static int validate(const char *path, struct tree_node *n)
 {
@@ -189,7 +245,7 @@ static int validate(const char *path, struct tree_node *n)
 	if ((err = img_meta_check(h, meta, &m)))
 		goto bad;
 	if (files_changed(path, h, &m) || read_fd_section(fd, path, h, &m, n) ||
-	    note_sysv_shm(h, &m, n))
+	    note_sysv_shm(h, &m, n) || open_deps(path, h, &m, n))
 		goto err_free;
 	free(meta);
 	n->image_fd = fd; /* the restorer reads it through /proc/self/fd */

@@ -94,6 +94,8 @@ static int parse_fd(const char *s)
 }
 
 static char open_path[64 + 4096];
+static char **dep_args; /* argv[3...]: the earlier images (stage_deps) */
+static long ndep_args;
 
 /* Stage 1: everything we need from the kernel's stack, before it goes. */
 static void stage_args(long *sp)
@@ -114,6 +116,8 @@ static void stage_args(long *sp)
 	/* argv[1]: where to read the image (the restart command's
 	 * /proc/self/fd/N); argv[2], if given: its path, for the program */
 	err |= copy_str(open_path, sizeof(open_path), argv[1]);
+	dep_args = argv + 3;
+	ndep_args = argc > 3 ? argc - 3 : 0;
 	err |= copy_str(rst_args.image_path, sizeof(rst_args.image_path), argc > 2 ? argv[2] : argv[1]);
 	err |= copy_str(rst_args.coord, sizeof(rst_args.coord), env_get(envp, "COCOON_COORD"));
 	err |= copy_str(rst_args.secret, sizeof(rst_args.secret), env_get(envp, "COCOON_SECRET"));
@@ -278,49 +282,35 @@ static void stage_mm(const struct img_header *h)
 	}
 }
 
-/* Stage 2c: an incremental image's earlier images, each checked to be the
- * very file it refers to.  Their paths are relative to the checkpoint
- * directory, the parent of this image's generation directory. */
+/* Stage 2c: an incremental image's earlier images.  The restart command
+ * opened them (checked to be the very files the image was written
+ * against, decompressed if need be) and passes them as argv[3...], in the
+ * order of deps[], each as /proc/self/fd/N. */
 static void stage_deps(const struct img_header *h)
 {
-	static char path[4096 + 256];
+	static const char by_fd[] = "/proc/self/fd/";
 	static union {
 		struct img_header h;
 		char raw[IMG_HEADER_SIZE];
 	} dh;
-	size_t len = strlen(rst_args.image_path), slashes = 0;
 
-	while (len && slashes < 2)
-		if (rst_args.image_path[--len] == '/')
-			slashes++;
-	if (h->ndeps && slashes < 2)
-		rst_die("an incremental image must be in its generation directory", 0);
+	if ((uint64_t)ndep_args != h->ndeps)
+		rst_die("the restart command passed the wrong number of earlier images", 0);
 	for (uint32_t i = 0; i < h->ndeps; i++) {
 		const struct img_dep *d = &meta.deps[i];
 		struct stat st;
-		size_t dlen = strlen(d->path);
-		memcpy(path, rst_args.image_path, len + 1);
-		memcpy(path + len + 1, d->path, dlen + 1);
-		long fd = sys_open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
+		int fd = memcmp(dep_args[i], by_fd, sizeof(by_fd) - 1) == 0 ?
+				 parse_fd(dep_args[i] + sizeof(by_fd) - 1) : -1;
+		if (fd < 0 || sys_fstat(fd, &st) < 0 || (uint64_t)st.st_size != d->file_size ||
+		    read_full(fd, dh.raw, sizeof(dh.raw), 0) != (long)sizeof(dh.raw) ||
+		    img_header_check(&dh.h, (uint64_t)st.st_size) != IMG_OK) {
 			rst_begin();
-			rst_put("needs the earlier image ");
+			rst_put("the earlier image ");
 			rst_put(d->path);
-			rst_put(", which cannot be opened: ");
-			rst_put_err(fd);
+			rst_put(" as passed by the restart command is not usable");
 			rst_fail();
 		}
-		if (sys_fstat((int)fd, &st) < 0 || (uint64_t)st.st_size != d->file_size ||
-		    read_full((int)fd, dh.raw, sizeof(dh.raw), 0) != (long)sizeof(dh.raw) ||
-		    img_header_check(&dh.h, (uint64_t)st.st_size) != IMG_OK ||
-		    dh.h.header_sum != d->header_sum) {
-			rst_begin();
-			rst_put("needs the earlier image ");
-			rst_put(d->path);
-			rst_put(", which is not the one it was written against");
-			rst_fail();
-		}
-		rst_dep_fd[i] = (int)fd;
+		rst_dep_fd[i] = fd;
 	}
 }
 

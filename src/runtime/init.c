@@ -113,8 +113,7 @@ __attribute__((constructor)) static void rt_init(void)
 	read_progname();
 	read_fault();
 	rt_compress_init();
-	if (!rt_z_active())
-		rt_track_init();
+	rt_track_init();
 	rt.forked = getenv(ENV_FORKED) && strcmp(getenv(ENV_FORKED), "1") == 0;
 	rt.direct = getenv(ENV_DIRECT) && strcmp(getenv(ENV_DIRECT), "1") == 0;
 	if (uname(&u) == 0)

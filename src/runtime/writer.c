@@ -407,6 +407,8 @@ static int save_region(struct writer *w, const struct rt_vma *v, struct img_regi
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	w->volatile_region = sp >= v->start && sp < v->end;
 	w->all_present = from_image;
+	/* Memory mapped from an image is not tracked: all of it is saved. */
+	memset(&w->tr, 0, sizeof(w->tr));
 	if (store && !from_image)
 		rt_track_region(v, &w->tr, w->scanvec, SCAN_VEC);
 	if (store)
