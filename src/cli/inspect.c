@@ -238,6 +238,8 @@ static void print_region(const struct inspect *in, const struct img_region *r)
 		printf(" prot=0x%" PRIx32, r->prot);
 	if (rest)
 		printf(" flags=0x%" PRIx32, rest);
+	if (r->npages) /* the checksum of the stored pages: equal sums, equal data */
+		printf(" sum=%016" PRIx64, r->data_sum);
 	putchar('\n');
 }
 
