@@ -12,8 +12,6 @@ set -u
 need fincore "fincore (util-linux)"
 pids=
 trap '[ -n "$pids" ] && kill -9 $pids 2>/dev/null; rm -rf "${SHM:-}"' EXIT
-APP=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
-[ -x "$APP" ] || fail "no $APP"
 if [ "$(stat -f -c %T "$TMPDIR")" = tmpfs ]; then
 	echo "SKIP: $TMPDIR is on tmpfs, which has no O_DIRECT"
 	exit 77
@@ -48,10 +46,7 @@ story() {
 	T=$1/t
 	D=$1/ckpt
 	mkdir -p "$T"
-	CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" --direct -- "$APP" \
-		>>"$T/out" 2>"$T/err" </dev/null &
-	pids="$pids $!"
-	wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+	launch_dirty --direct
 	ckpt 1
 	$2
 	signal USR1 "^round 1 " 1 # lost with the kill

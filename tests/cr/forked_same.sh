@@ -12,8 +12,6 @@ set -u
 . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 pids=
 trap '[ -n "$pids" ] && kill -9 $pids 2>/dev/null' EXIT
-APP=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
-[ -x "$APP" ] || fail "no $APP"
 T=$TMPDIR/forked_same
 D=$T/ckpt
 mkdir -p "$T"
@@ -30,9 +28,7 @@ data() {
 		"$T/inspect.out"
 }
 
-CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" -- "$APP" >>"$T/out" 2>"$T/err" </dev/null &
-pids="$pids $!"
-wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+launch_dirty
 data 1 >"$T/normal"
 data 2 --forked >"$T/forked"
 grep -q "^64.0M .* sum=" "$T/normal" || fail "no 64 MiB region in the image: $(cat "$T/inspect.out")"

@@ -15,8 +15,6 @@ set -u
 . "${SCENARIO_SRC:-$(dirname "$0")/../scenario}/common.sh"
 pids=
 trap '[ -n "$pids" ] && kill -9 $pids 2>/dev/null' EXIT
-APP=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
-[ -x "$APP" ] || fail "no $APP"
 T=$TMPDIR/image_stream
 D=$T/ckpt
 R=$T/remote
@@ -59,10 +57,7 @@ failed_ckpt() { # CASE WORDS: the checkpoint fails with one line holding WORDS
 "$COCOON" launch --incremental --image-stream cat -- true 2>"$T/err"
 [ $? -eq 2 ] && one_error "with --incremental" "$T/err"
 
-CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" --image-stream "sh '$T/cmd.sh'" -- \
-	"$APP" >>"$T/out" 2>"$T/err" </dev/null &
-pids="$pids $!"
-wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+launch_dirty --image-stream "sh '$T/cmd.sh'"
 ckpt 1
 # the command runs with umask 077: what it stores is private
 [ "$(stat -c %a "$R/$name")" = 600 ] || fail "stored image mode $(stat -c %a "$R/$name")"
@@ -110,11 +105,7 @@ rm -rf "${R:?}"/*
 FETCH="cat '$R'/\$COCOON_IMAGE"
 COCOON_COORD=$COCOON_COORD2
 export COCOON_COORD
-rm -f "$T/ready"
-CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" --compress zstd --image-stream \
-	"sh '$T/cmd.sh'" -- "$APP" >>"$T/out" 2>"$T/err" </dev/null &
-pids="$pids $!"
-wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+launch_dirty --compress zstd --image-stream "sh '$T/cmd.sh'"
 ckpt 1 --forked
 signal USR1 "^round 1 " 3
 kill_all

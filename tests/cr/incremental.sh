@@ -16,8 +16,6 @@ set -u
 T0=$TMPDIR/incremental
 pids=
 trap '[ -n "$pids" ] && kill -9 $pids 2>/dev/null' EXIT
-APP=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
-[ -x "$APP" ] || fail "no $APP"
 
 # ckpt N: checkpoint, want generation N; its image's size in $isize
 ckpt() {
@@ -42,10 +40,7 @@ round() {
 	D=$T/ckpt
 	mkdir -p "$T"
 	export COCOON_TRACK
-	CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" --incremental "$@" -- "$APP" \
-		>>"$T/out" 2>"$T/err" </dev/null &
-	pids="$pids $!"
-	wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+	launch_dirty --incremental "$@"
 	ckpt 1
 	full=$isize
 	for round in 1 2; do

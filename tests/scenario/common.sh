@@ -67,6 +67,19 @@ all_gone() {
 }
 
 # For scripts driving tests/scenario/dirty.c, whose output is in $T/out:
+# launch_dirty [LAUNCH_FLAG...]: cocoon launch it in the background with
+# images in $D and wait until it is ready; its pid is added to $pids.
+launch_dirty() {
+	app=$(cd "$(dirname "$COCOON")/.." && pwd)/tests/apps/dirty
+	[ -x "$app" ] || fail "no $app"
+	rm -f "$T/ready"
+	CRTEST_READY=$T/ready "$COCOON" launch --ckpt-dir "$D" "$@" -- "$app" \
+		>>"$T/out" 2>"$T/err" </dev/null &
+	pids="${pids:-} $!"
+	wait_for "[ -e '$T/ready' ]" 20 || fail "program not ready: $(cat "$T/err")"
+}
+
+
 # signal SIG PATTERN COUNT: send SIG to the computation's first process and
 # wait until COUNT lines of $T/out match PATTERN.
 signal() {
