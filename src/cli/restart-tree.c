@@ -80,6 +80,7 @@ struct tree {
 	int nmqs;
 	struct rst_table *table;
 	int table_fd;
+	int watch_fd; /* see restart_tree */
 	const char *restorer;
 };
 
@@ -634,7 +635,7 @@ static int inherited(const struct tree *t, int fd)
 {
 	const struct rst_pipe *p = rst_table_pipes(t->table);
 
-	if (fd == t->table_fd)
+	if (fd == t->table_fd || fd == t->watch_fd)
 		return 1;
 	for (uint32_t i = 0; i < t->table->npipes; i++)
 		if (fd == p[i].rfd || fd == p[i].wfd)
@@ -663,9 +664,10 @@ static void close_others(struct tree *t)
 	syscall(SYS_close_range, keep_max + 1, ~0u, 0);
 }
 
-int restart_tree(struct tree_node *nodes, int n, const char *restorer)
+int restart_tree(struct tree_node *nodes, int n, const char *restorer, int watch_fd)
 {
-	struct tree t = { .nodes = nodes, .n = n, .table_fd = -1, .restorer = restorer };
+	struct tree t = { .nodes = nodes, .n = n, .table_fd = -1, .watch_fd = watch_fd,
+			  .restorer = restorer };
 	char fdstr[16];
 	int err;
 
@@ -692,6 +694,11 @@ int restart_tree(struct tree_node *nodes, int n, const char *restorer)
 	}
 	snprintf(fdstr, sizeof(fdstr), "%d", t.table_fd);
 	setenv(ENV_RESTART_TABLE, fdstr, 1);
+	if (watch_fd >= 0) {
+		fcntl(watch_fd, F_SETFD, 0);
+		snprintf(fdstr, sizeof(fdstr), "%d", watch_fd);
+		setenv(ENV_RESTART_WATCH, fdstr, 1);
+	}
 	close_others(&t);
 	/* Orphans first, through an intermediate that exits at once. */
 	for (int i = 0; i < n; i++) {

@@ -36,8 +36,10 @@ struct tree_node {
 };
 
 /* Fork the tree and exec the restorer in every process; this process
- * becomes the root.  Returns (exit status) only on failure, message printed. */
-int restart_tree(struct tree_node *nodes, int n, const char *restorer);
+ * becomes the root.  watch_fd (or -1): the coordinator connection each
+ * process keeps open until it is back (RESTART watch=1).  Returns (exit
+ * status) only on failure, message printed. */
+int restart_tree(struct tree_node *nodes, int n, const char *restorer, int watch_fd);
 
 /* restart-sockets.c: the sockets the tree holds. */
 struct fd_sock;

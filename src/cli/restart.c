@@ -379,12 +379,13 @@ int cmd_restart(int argc, char **argv)
 	}
 	if (cli_coord_ensure(&a, dir, 0))
 		return 1;
-	int fd = cli_coord_open_ctl(&a);
-	if (fd >= 0) {
-		proto_send(fd, "RESTART gen=%llu procs=%d",
+	/* This connection stays open in every process of the tree until it is
+	 * back (HELLO): if it closes earlier, the coordinator knows that a
+	 * restorer failed and ends the restart at once. */
+	int watch_fd = cli_coord_open_ctl(&a);
+	if (watch_fd >= 0)
+		proto_send(watch_fd, "RESTART gen=%llu procs=%d watch=1",
 			   (unsigned long long)nodes[0].h.generation, m.n);
-		close(fd);
-	}
 	if (cli_runtime_env(&a, dir))
 		return 1;
 	if (arg_env[0])
@@ -394,5 +395,5 @@ int cmd_restart(int argc, char **argv)
 	if (arg_fast)
 		setenv(ENV_RESTART_FAST, "1", 1);
 	snprintf(restorer, sizeof(restorer), "%s/../lib/cocoon/cocoon-restore", cli_self_dir());
-	return restart_tree(nodes, m.n, restorer);
+	return restart_tree(nodes, m.n, restorer, watch_fd);
 }

@@ -24,6 +24,9 @@ struct rst_args {
 	uint64_t magic;
 	int32_t image_fd; /* the image, open read-only */
 	int32_t table_fd; /* the restart table (struct rst_table), -1 if none */
+	int32_t watch_fd; /* the restart command's coordinator connection: closed
+			   * once this process has said HELLO (-1 if none) */
+	int32_t pad0;
 	uint64_t window_start, window_end; /* for the runtime to munmap */
 	/* Settings for the restarted process; empty strings keep the old ones. */
 	char coord[256];
@@ -45,6 +48,7 @@ struct rst_args {
 #define ENV_RESTART_ENV "COCOON_RESTART_ENV"
 #define ENV_PATH_MAP "COCOON_PATH_MAP"
 #define ENV_RESTART_FAST "COCOON_RESTART_FAST"
+#define ENV_RESTART_WATCH "COCOON_RESTART_WATCH" /* fd number: rst_args.watch_fd */
 
 /*
  * The restart table: a memfd that `cocoon restart` fills and every process

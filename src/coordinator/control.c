@@ -103,5 +103,7 @@ void coord_ctl_restart(struct coord *co, struct client *c, struct proto_msg *m)
 	if ((unsigned long long)gen > co->gen)
 		co->gen = (unsigned long long)gen;
 	coord_restart_begin(co, (unsigned long long)gen, (int)procs);
+	if (proto_get_int(m, "watch", 0) == 1)
+		co->rs.watch = c;
 	coord_send(co, c, "OK");
 }

@@ -91,6 +91,8 @@ struct restart {
 	unsigned long long gen;
 	int nprocs;
 	int expect;   /* not running yet: > 0 while the restart is on */
+	int hellos;   /* restarted processes that have connected */
+	struct client *watch; /* RESTART watch=1: the restart command's connection */
 	long long deadline_ms;
 	struct barriers bars;
 };
@@ -167,6 +169,7 @@ void coord_restart_hello(struct coord *co, struct client *c);
 void coord_restart_barrier(struct coord *co, struct client *c, struct proto_msg *m);
 void coord_restart_running(struct coord *co, struct client *c);
 void coord_restart_lost(struct coord *co, struct client *c);
+void coord_restart_watch_gone(struct coord *co, struct client *c);
 void coord_restart_tick(struct coord *co);
 void coord_restart_end(struct coord *co);
 static inline bool coord_restarting(const struct coord *co)

@@ -204,6 +204,7 @@ void coord_drop(struct coord *co, struct client *c, const char *why)
 static void client_gone(struct coord *co, struct client *c)
 {
 	c->gone = true;
+	coord_restart_watch_gone(co, c);
 	if (c->role != ROLE_PROC)
 		return;
 	co->nprocs--;

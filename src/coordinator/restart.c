@@ -7,7 +7,10 @@
  * once its threads run.  When all N have, the restart is over and a
  * checkpoint asked for meanwhile starts.  One that dies, or a deadline
  * passed with some missing, ends it: those still waiting at a barrier get
- * RESUME ok=0 and fail their restart.
+ * RESUME ok=0 and fail their restart.  With RESTART watch=1 the restart
+ * command's connection stays open in every process it starts until that
+ * process has said HELLO (or died: a restorer that refused its image): when
+ * it closes with some HELLOs missing, they are not coming.
  */
 #include "coordinator/coord.h"
 
@@ -37,6 +40,7 @@ void coord_restart_end(struct coord *co)
 		c->in_restart = false;
 	}
 	co->rs.expect = 0;
+	co->rs.watch = NULL;
 	if (co->ckpt_deferred) {
 		co->ckpt_deferred = false;
 		coord_ckpt_start(co, NULL, co->ckpt_deferred_forked);
@@ -50,6 +54,19 @@ void coord_restart_hello(struct coord *co, struct client *c)
 		return;
 	c->in_restart = true;
 	c->arrived = 0;
+	co->rs.hellos++;
+}
+
+void coord_restart_watch_gone(struct coord *co, struct client *c)
+{
+	if (co->rs.watch != c)
+		return;
+	co->rs.watch = NULL;
+	if (!coord_restarting(co) || co->rs.hellos >= co->rs.nprocs)
+		return;
+	coord_warn("restart: %d of %d process(es) failed before they came back",
+		   co->rs.nprocs - co->rs.hellos, co->rs.nprocs);
+	coord_restart_end(co);
 }
 
 void coord_restart_barrier(struct coord *co, struct client *c, struct proto_msg *m)

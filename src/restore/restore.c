@@ -111,6 +111,7 @@ static void stage_args(long *sp)
 	rst_args.magic = RST_ARGS_MAGIC;
 	rst_args.image_fd = -1;
 	rst_args.table_fd = parse_fd(env_get(envp, ENV_RESTART_TABLE));
+	rst_args.watch_fd = parse_fd(env_get(envp, ENV_RESTART_WATCH));
 	rst_args.window_start = RST_WINDOW;
 	rst_args.window_end = RST_WINDOW + RST_WINDOW_SIZE;
 	/* argv[1]: where to read the image (the restart command's

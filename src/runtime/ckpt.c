@@ -201,11 +201,14 @@ static __attribute__((noinline)) int save_and_write(uint64_t gen, char *path, si
 }
 
 /* Called by rt_restart_finish before the plugins restore, so that they can
- * meet at barriers and use the key-value store. */
+ * meet at barriers and use the key-value store.  Returns once the
+ * coordinator has answered: it has counted us among the restarted. */
 void rt_coord_reconnect(void)
 {
 	int err = rt_coord_connect(1);
 
+	if (!err)
+		err = rt_coord_welcome();
 	if (err) {
 		rt_warn("cannot reach coordinator at %s (%s); running without checkpoints",
 			rt.coord, strerror(-err));

@@ -259,6 +259,8 @@ int rt_restart_finish(void)
 			*slash = 0;
 		rt_image_dir_set(dir);
 		rt_coord_reconnect();
+		if (rt.rargs.watch_fd >= 0) /* the coordinator has counted us */
+			close(rt.rargs.watch_fd);
 		err = rt_plugins_event(COCOON_EV_RESTART, NULL);
 		if (!err)
 			err = rt_plugins_wait_quiescent();

@@ -73,9 +73,8 @@ chmod 600 "$T/version.img"
 printf '\143\000\000\000' | dd of="$T/version.img" bs=1 seek=8 conv=notrunc 2>/dev/null
 try newer-version newer "$T/version.img"
 
-# The same program, compressed images (cocoon launch --compress zstd).  Its
-# own coordinator: the first one waits (60 s) for the process of the restart
-# whose restorer refused the flipped image.
+# The same program, compressed images (cocoon launch --compress zstd), in a
+# checkpoint directory of their own, so with a coordinator of their own.
 COCOON_COORD=$COCOON_COORD2
 export COCOON_COORD
 ZD=$T/ckpt-zstd
