@@ -5,7 +5,8 @@
  * usage: overhead FILE [SECONDS]
  *
  * For each loop (getpid, open+close of FILE, malloc+free of small sizes,
- * lock+unlock of a mutex, pthread_create+join) it picks an iteration count that takes about SECONDS
+ * lock+unlock of a mutex, putc to a stdio stream on /dev/null,
+ * pthread_create+join) it picks an iteration count that takes about SECONDS
  * (default 0.5), runs the loop three times and prints the best as
  * "NAME NS_PER_OP", one line each.  Plain libc program.
  */
@@ -66,6 +67,19 @@ static void loop_mutex(long n)
 	}
 }
 
+/* stdio locks each call once a process has a second thread */
+static void loop_putc(long n)
+{
+	static FILE *f;
+
+	if (!f && !(f = fopen("/dev/null", "w"))) {
+		fprintf(stderr, "overhead: cannot open /dev/null\n");
+		exit(1);
+	}
+	for (long i = 0; i < n; i++)
+		putc('x', f);
+}
+
 static void *thread_fn(void *arg)
 {
 	return arg;
@@ -120,6 +134,7 @@ int main(int argc, char **argv)
 		{ "open+close", loop_open_close },
 		{ "malloc+free", loop_malloc_free },
 		{ "mutex lock+unlock", loop_mutex },
+		{ "putc", loop_putc },
 		{ "pthread_create+join", loop_thread },
 	};
 
