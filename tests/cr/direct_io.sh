@@ -3,7 +3,8 @@
 # cocoon launch --direct: page data goes to the image with O_DIRECT, so the
 # image is (almost) not in the page cache after the checkpoint (fincore);
 # the restart gives back exactly the memory (tests/scenario/dirty.c checks
-# itself), and the checkpoint after the restart is direct too.  Images on
+# itself), and the (forked) checkpoint after the restart is direct too; so
+# are incremental ones.  Images on
 # tmpfs (no O_DIRECT there) are written through the page cache instead and
 # still restart.
 # Env from tests/run.py: COCOON, TESTPROG_DIR, TMPDIR, COCOON_COORD, COCOON_COORD2.
@@ -17,12 +18,18 @@ if [ "$(stat -f -c %T "$TMPDIR")" = tmpfs ]; then
 	exit 77
 fi
 
-# ckpt N: checkpoint, want generation N; the image in $img, its size in $isize
+# ckpt N [ARGS]: checkpoint ARGS, want generation N; the image in $img,
+# its size in $isize
 ckpt() {
-	"$COCOON" checkpoint >"$T/ckpt.out" 2>&1 || fail "checkpoint $1: $(cat "$T/ckpt.out")"
-	[ "$(head -1 "$T/ckpt.out")" = "generation $1" ] || fail "checkpoint: $(cat "$T/ckpt.out")"
+	want=$1
+	shift
+	"$COCOON" checkpoint "$@" >"$T/ckpt.out" 2>&1 || fail "checkpoint $want: $(cat "$T/ckpt.out")"
+	[ "$(head -1 "$T/ckpt.out")" = "generation $want" ] || fail "checkpoint: $(cat "$T/ckpt.out")"
 	img=$(sed -n 2p "$T/ckpt.out")
 	isize=$(wc -c <"$img")
+}
+
+full() { # the image holds all 64 MiB
 	[ "$isize" -gt $((64 << 20)) ] || fail "image of $isize bytes for 64 MiB of memory"
 }
 
@@ -41,19 +48,22 @@ restart() {
 }
 
 # story DIR CHECK: launch --direct with images in DIR, checkpoint (CHECK the
-# image), lose a change with the kill, restart, verify; once more.
+# image), lose a change with the kill, restart, verify; once more, with a
+# forked checkpoint (its copy writes with O_DIRECT too).
 story() {
 	T=$1/t
 	D=$1/ckpt
 	mkdir -p "$T"
 	launch_dirty --direct
 	ckpt 1
+	full
 	$2
 	signal USR1 "^round 1 " 1 # lost with the kill
 	kill_all
 	restart
 	verified 1
-	ckpt 2
+	ckpt 2 --forked
+	full
 	$2
 	signal USR1 "^round 1 " 2 # the restart took the program back to round 0
 	kill_all
@@ -67,6 +77,25 @@ story() {
 }
 
 story "$TMPDIR/direct" not_cached
+
+# Incremental: the pages written since the full image, with O_DIRECT too.
+T=$TMPDIR/direct-incr/t
+D=$TMPDIR/direct-incr/ckpt
+mkdir -p "$T"
+wait_for '! "$COCOON" status >/dev/null 2>&1' 20 || fail "the first coordinator did not end"
+launch_dirty --direct --incremental
+ckpt 1
+full
+signal USR1 "^round 1 " 1
+ckpt 2
+[ "$isize" -lt $((8 << 20)) ] || fail "incremental image of $isize bytes after 1% changed"
+kill_all
+restart
+verified 1
+kill -TERM "$(first_pid)"
+wait $rpid
+[ $? -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: $(tail -2 "$T/out")"
+
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	SHM=$(mktemp -d /dev/shm/cocoon-direct.XXXXXX)
 	COCOON_COORD=$COCOON_COORD2
