@@ -175,7 +175,9 @@ def restart(env, want_sum, errlog, *args):
         t = time.perf_counter()
         p = subprocess.Popen([COCOON, "restart"] + list(args), env=env, stdout=subprocess.PIPE,
                              stderr=err)
-        first = p.stdout.read(1)
+        # exactly one byte: a buffered read could take more, which
+        # communicate() (reading the pipe's fd itself) would then miss
+        first = os.read(p.stdout.fileno(), 1)
         t = time.perf_counter() - t
         try:
             rest, _ = p.communicate(timeout=TIMEOUT)
@@ -186,7 +188,7 @@ def restart(env, want_sum, errlog, *args):
     out = (first + rest).decode(errors="replace")
     if not first:
         return t, "FAIL(no output, exit %d)" % p.returncode
-    verdict = "FAIL(no verify line, exit %d)" % p.returncode
+    verdict = "FAIL(no verify line, exit %d, output ended %r)" % (p.returncode, out[-60:])
     for line in out.splitlines():
         w = line.split()
         if len(w) == 3 and w[0] == "verify":
