@@ -8,6 +8,7 @@
 #include "crtest.h"
 
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,10 +26,15 @@ static void check_cpu(const char *who)
 	}
 }
 
+static atomic_int worker_checked;
+
 static void *worker(void *arg)
 {
 	while (!test_done()) {
 		check_cpu("worker");
+		/* its first sysconf() made this thread's malloc arena: the
+		 * mappings are final before the test says ready */
+		atomic_store(&worker_checked, 1);
 		test_msleep(5);
 	}
 	check_cpu("worker after restart");
@@ -45,6 +51,8 @@ int main(int argc, char **argv)
 		test_fail("glibc registered rseq (size %u) under Cocoon", __rseq_size);
 	test_thread_create(&t, worker, NULL);
 	check_cpu("main");
+	while (!atomic_load(&worker_checked))
+		test_msleep(1);
 	test_ready();
 	test_wait_done();
 	check_cpu("main after restart");
