@@ -7,14 +7,43 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "runtime/rt.h"
 
+/* How a new thread learns what to run.  Not malloc'ed: freeing it in the
+ * new thread would make glibc give that thread a malloc arena of its own
+ * (a 64 MiB reservation) that the program's thread might never have
+ * needed.  A slot is taken by the creator and given back by the thread;
+ * when all are in use (threads created faster than they start), malloc. */
+#define START_SLOTS 64
+
 struct start {
+	atomic_int used;
 	void *(*fn)(void *);
 	void *arg;
 };
+
+static struct start slots[START_SLOTS];
+
+static struct start *start_take(void)
+{
+	for (int i = 0; i < START_SLOTS; i++) {
+		int free_slot = 0;
+		if (atomic_compare_exchange_strong(&slots[i].used, &free_slot, 1))
+			return &slots[i];
+	}
+	return malloc(sizeof(struct start));
+}
+
+static void start_give_back(struct start *s)
+{
+	if (s >= slots && s < slots + START_SLOTS)
+		atomic_store(&s->used, 0);
+	else
+		free(s);
+}
 
 static void thread_ends(void *unused)
 {
@@ -23,13 +52,14 @@ static void thread_ends(void *unused)
 
 static void *thread_main(void *p)
 {
-	struct start s = *(struct start *)p;
+	void *(*fn)(void *) = ((struct start *)p)->fn;
+	void *arg = ((struct start *)p)->arg;
 	void *ret;
 
-	free(p);
+	start_give_back(p);
 	rt_plugins_event(COCOON_EV_THREAD_START, NULL);
 	pthread_cleanup_push(thread_ends, NULL);
-	ret = s.fn(s.arg);
+	ret = fn(arg);
 	pthread_cleanup_pop(1);
 	return ret;
 }
@@ -40,14 +70,14 @@ RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	RESOLVED(pthread_create);
 	if (!rt.active)
 		return real_pthread_create(th, attr, fn, arg);
-	struct start *s = malloc(sizeof(*s));
+	struct start *s = start_take();
 	if (!s)
 		return EAGAIN;
 	s->fn = fn;
 	s->arg = arg;
 	int err = real_pthread_create(th, attr, thread_main, s);
 	if (err)
-		free(s);
+		start_give_back(s);
 	return err;
 }
 
