@@ -77,7 +77,7 @@ void rt_identity_publish(void)
 	if (v && strlen(v) == strlen(buf))
 		memcpy(v, buf, strlen(buf));
 	else
-		setenv(ENV_VPID, buf, 1); /* only at start-up: may allocate */
+		setenv(ENV_VPID, buf, 1); /* at start-up, or the program unset it: allocates */
 }
 
 /* Who am I, at start-up: the same process after exec, or a new one? */

@@ -5,19 +5,19 @@
  * also sees pthread_exit and cancellation), EXIT when the process exits
  * normally.  The checkpoint thread is the runtime's and is not announced.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
+#include <sched.h>
 
 #include "runtime/rt.h"
 
 /* How a new thread learns what to run.  Not malloc'ed: freeing it in the
  * new thread would make glibc give that thread a malloc arena of its own
  * (a 64 MiB reservation) that the program's thread might never have
- * needed.  A slot is taken by the creator and given back by the thread;
- * when all are in use (threads created faster than they start), malloc. */
-#define START_SLOTS 64
+ * needed.  A slot is taken by the creator and given back by the thread as
+ * soon as it runs; when all are in use (a burst of threads that have not
+ * run yet), the creator yields until one is back. */
+#define START_SLOTS 256
 
 struct start {
 	atomic_int used;
@@ -29,20 +29,19 @@ static struct start slots[START_SLOTS];
 
 static struct start *start_take(void)
 {
-	for (int i = 0; i < START_SLOTS; i++) {
-		int free_slot = 0;
-		if (atomic_compare_exchange_strong(&slots[i].used, &free_slot, 1))
-			return &slots[i];
+	for (;;) {
+		for (int i = 0; i < START_SLOTS; i++) {
+			int free_slot = 0;
+			if (atomic_compare_exchange_strong(&slots[i].used, &free_slot, 1))
+				return &slots[i];
+		}
+		sched_yield();
 	}
-	return malloc(sizeof(struct start));
 }
 
 static void start_give_back(struct start *s)
 {
-	if (s >= slots && s < slots + START_SLOTS)
-		atomic_store(&s->used, 0);
-	else
-		free(s);
+	atomic_store(&s->used, 0);
 }
 
 static void thread_ends(void *unused)
@@ -71,8 +70,6 @@ RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	if (!rt.active)
 		return real_pthread_create(th, attr, fn, arg);
 	struct start *s = start_take();
-	if (!s)
-		return EAGAIN;
 	s->fn = fn;
 	s->arg = arg;
 	int err = real_pthread_create(th, attr, thread_main, s);
