@@ -89,6 +89,21 @@ struct rt_state {
 };
 extern struct rt_state rt RT_HIDDEN;
 
+/* For the runtime's small tables that program threads update from
+ * wrappers: held for a few instructions, never across a blocking call,
+ * never taken by the checkpoint (a suspended thread may hold one). */
+typedef atomic_flag rt_spin;
+#define RT_SPIN_INIT ATOMIC_FLAG_INIT
+static inline void rt_spin_lock(rt_spin *l)
+{
+	while (atomic_flag_test_and_set_explicit(l, memory_order_acquire))
+		;
+}
+static inline void rt_spin_unlock(rt_spin *l)
+{
+	atomic_flag_clear_explicit(l, memory_order_release);
+}
+
 /* Per-thread: virtual tid (0 until known) and count of suspensions, which
  * wrappers use to tell our EINTR from the program's. */
 extern __thread int rt_tls_vtid RT_HIDDEN;

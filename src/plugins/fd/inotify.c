@@ -31,6 +31,7 @@ struct watch {
 };
 
 static struct watch known[MAX_WATCHES];
+static rt_spin known_lock = RT_SPIN_INIT;
 static int nknown;
 
 RT_EXPORT int inotify_add_watch(int fd, const char *path, uint32_t mask)
@@ -46,17 +47,19 @@ RT_EXPORT int inotify_add_watch(int fd, const char *path, uint32_t mask)
 		snprintf(abs, sizeof(abs), "%s", path);
 	else
 		snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs), "/%s", path);
+	rt_spin_lock(&known_lock); /* threads may add watches at once */
 	int slot = nknown;
 	for (int i = 0; i < nknown; i++)
 		if (known[i].wd == wd && known[i].ino == st.st_ino)
 			slot = i;
-	if (slot == MAX_WATCHES)
-		return wd; /* the checkpoint will say it does not know this one */
-	known[slot].wd = wd;
-	known[slot].ino = st.st_ino;
-	snprintf(known[slot].path, sizeof(known[slot].path), "%s", abs);
-	if (slot == nknown)
-		nknown++;
+	if (slot < MAX_WATCHES) { /* else the checkpoint says it does not know it */
+		known[slot].wd = wd;
+		known[slot].ino = st.st_ino;
+		snprintf(known[slot].path, sizeof(known[slot].path), "%s", abs);
+		if (slot == nknown)
+			nknown++;
+	}
+	rt_spin_unlock(&known_lock);
 	return wd;
 }
 

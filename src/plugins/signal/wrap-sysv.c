@@ -48,11 +48,19 @@ int sysv_virtual_id(int id)
 
 static void note_used(int kind, int id)
 {
-	for (int i = 0; i < nused; i++)
+	static rt_spin lock = RT_SPIN_INIT; /* threads may call at once */
+	int i;
+
+	rt_spin_lock(&lock);
+	for (i = 0; i < nused; i++)
 		if (used[i].kind == kind && used[i].id == id)
-			return;
-	if (nused < MAX_IDS)
-		used[nused++].kind = kind, used[nused - 1].id = id;
+			break;
+	if (i == nused && nused < MAX_IDS) {
+		used[nused].kind = kind;
+		used[nused].id = id;
+		nused++;
+	}
+	rt_spin_unlock(&lock);
 }
 
 int sysv_used(int kind, int *out, int cap)
