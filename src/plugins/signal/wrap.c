@@ -15,6 +15,7 @@
 
 #include "plugins/pid/pid.h"
 #include "runtime/rt.h"
+#include "runtime/sys.h"
 
 static const sigset_t *strip(const sigset_t *set, sigset_t *copy)
 {
@@ -38,6 +39,7 @@ struct user_action {
 	int flags; /* the program's sa_flags */
 };
 static struct user_action user[65];
+static rt_spin user_lock = RT_SPIN_INIT; /* see sigaction */
 
 static void program_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -76,6 +78,12 @@ RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 	}
 	if (sig <= 0 || sig > 64)
 		return real_sigaction(sig, act, old);
+	/* user[] and the kernel's disposition change together: one thread at
+	 * a time, and no handler of this thread in between (it may call
+	 * sigaction too). */
+	uint64_t all = ~0ull, mask;
+	rt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &mask, 8);
+	rt_spin_lock(&user_lock);
 	prev = user[sig];
 	if (act && is_handler(act)) {
 		mine = *act;
@@ -93,6 +101,8 @@ RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 		old->sa_sigaction = (void (*)(int, siginfo_t *, void *))prev.fn;
 		old->sa_flags = prev.flags;
 	}
+	rt_spin_unlock(&user_lock);
+	rt_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
 	return r;
 }
 
