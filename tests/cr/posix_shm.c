@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -26,8 +27,15 @@ int main(int argc, char **argv)
 	char name[64];
 
 	test_init(argc, argv);
-	snprintf(name, sizeof(name), "/cocoon-test-%d", (int)getpid());
-	int fd = shm_open(name, O_CREAT | O_RDWR, 0600);
+	/* Named after the test run (the driver removes it afterwards); an old
+	 * object of the same name would carry the last run's phase over. */
+	const char *id = getenv("COCOON_TEST_ID");
+	if (id)
+		snprintf(name, sizeof(name), "/cocoon-test-%.40s", id);
+	else
+		snprintf(name, sizeof(name), "/cocoon-test-%d", (int)getpid());
+	shm_unlink(name);
+	int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
 	if (fd < 0 || ftruncate(fd, 4096))
 		test_fail("shm_open: %s", strerror(errno));
 	struct shared *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

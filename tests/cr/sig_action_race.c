@@ -10,12 +10,11 @@
 #include "crtest.h"
 
 #include <signal.h>
-#include <stdatomic.h>
 #include <string.h>
 
-#define ROUNDS 2000
+#define ROUNDS 20000
 
-static atomic_int round_no, done_count;
+static pthread_barrier_t start, end; /* main and both setters, each round */
 static volatile sig_atomic_t handled;
 
 static void handler(int sig)
@@ -31,11 +30,10 @@ static void *setter(void *arg)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler_side ? handler : SIG_IGN;
 	for (int r = 1; r <= ROUNDS; r++) {
-		while (atomic_load(&round_no) < r)
-			; /* both start each round together */
+		pthread_barrier_wait(&start); /* both set it at the same moment */
 		if (sigaction(SIGUSR1, &sa, NULL) != 0)
 			test_fail("sigaction: %m");
-		atomic_fetch_add(&done_count, 1);
+		pthread_barrier_wait(&end);
 	}
 	return NULL;
 }
@@ -63,12 +61,13 @@ int main(int argc, char **argv)
 	pthread_t t[2];
 
 	test_init(argc, argv);
+	pthread_barrier_init(&start, NULL, 3);
+	pthread_barrier_init(&end, NULL, 3);
 	for (int k = 0; k < 2; k++)
 		test_thread_create(&t[k], setter, (void *)(intptr_t)k);
 	for (int r = 1; r <= ROUNDS; r++) {
-		atomic_store(&round_no, r);
-		while (atomic_load(&done_count) < 2 * r)
-			;
+		pthread_barrier_wait(&start);
+		pthread_barrier_wait(&end);
 		check("before the checkpoint", r);
 	}
 	for (int k = 0; k < 2; k++)
