@@ -347,11 +347,12 @@ def mode_plain(mib, kind):
     return rows
 
 
-def mode_launched(flags, incremental=False, remote=None, restart_args=()):
-    """One program launched with FLAGS: a checkpoint (incremental: a full
-    one, 1% of the pages rewritten, then the one measured), kill, restart."""
+def mode_launched(name, flags, incremental=False, remote=None, restart_args=()):
+    """Row NAME: one program launched with FLAGS, a checkpoint (incremental:
+    a full one, 1% of the pages rewritten, then the one measured), kill,
+    restart ARGS.  Returns the MODE_RUNS entry."""
     def run(mib, kind):
-        m = Memprog(mib, kind, flags[0].strip("-"), flags, remote)
+        m = Memprog(mib, kind, name, flags, remote)
         try:
             if incremental:
                 m.checkpoint()
@@ -361,23 +362,20 @@ def mode_launched(flags, incremental=False, remote=None, restart_args=()):
             row["rst"], row["verify"] = m.restart(*restart_args)
         finally:
             m.end()
-        return row
-    return run
+        return {name: row}
+    return run, [name]
 
 
 # mode name -> (function(mib, kind) -> {row name: row}, rows it makes)
 MODE_RUNS = {
     "plain": (mode_plain, ["normal", "forked", "fast", "cold"]),
-    "direct": (lambda mib, kind: {"direct": mode_launched(["--direct"])(mib, kind)}, ["direct"]),
-    "zstd": (lambda mib, kind: {"zstd": mode_launched(["--compress", "zstd"])(mib, kind)},
-             ["zstd"]),
-    "incr": (lambda mib, kind: {"incr": mode_launched(["--incremental"], True)(mib, kind)},
-             ["incr"]),
-    "stream": (lambda mib, kind: {"stream": mode_launched(
-        ["--image-stream", "mkdir -p '%s'/${COCOON_IMAGE%%/*} && cat >'%s'/$COCOON_IMAGE"
-         % (STREAMED, STREAMED)], remote=STREAMED,
-        restart_args=["--image-stream", "cat '%s'/$COCOON_IMAGE" % STREAMED])(mib, kind)},
-        ["stream"]),
+    "direct": mode_launched("direct", ["--direct"]),
+    "zstd": mode_launched("zstd", ["--compress", "zstd"]),
+    "incr": mode_launched("incr", ["--incremental"], incremental=True),
+    "stream": mode_launched(
+        "stream", ["--image-stream", "mkdir -p '%s'/${COCOON_IMAGE%%/*} && cat >'%s'/$COCOON_IMAGE"
+                   % (STREAMED, STREAMED)], remote=STREAMED,
+        restart_args=["--image-stream", "cat '%s'/$COCOON_IMAGE" % STREAMED]),
 }
 
 

@@ -36,7 +36,7 @@ static char arg_env[8192]; /* --setenv / --unsetenv, one per line */
 static char arg_path_map[4096]; /* --path-map OLD=NEW, one per line */
 static int arg_fast;
 static const char *arg_image_stream;
-static char ckpt_dir[PATH_MAX];
+static char ckpt_dir[PATH_MAX]; /* absolute (cli_ckpt_dir) */
 
 static void usage(FILE *f)
 {
@@ -307,7 +307,7 @@ int cmd_restart(int argc, char **argv)
 	struct manifest m;
 	struct tree_node *nodes;
 	struct coord_addr a;
-	char *dir = ckpt_dir, restorer[PATH_MAX];
+	char restorer[PATH_MAX];
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "+c:d:h", opts, NULL)) != -1) {
@@ -342,7 +342,7 @@ int cmd_restart(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if ((err = cli_ckpt_dir(arg_ckpt_dir, dir, sizeof(ckpt_dir), 0))) {
+	if ((err = cli_ckpt_dir(arg_ckpt_dir, ckpt_dir, sizeof(ckpt_dir), 0))) {
 		cli_error("restart: checkpoint directory: %s", strerror(-err));
 		return 1;
 	}
@@ -353,7 +353,7 @@ int cmd_restart(int argc, char **argv)
 			snprintf(im.path, sizeof(im.path), "%s", argv[i]);
 			manifest_add(&m, &im);
 		}
-	} else if (latest_images(dir, &m)) {
+	} else if (latest_images(ckpt_dir, &m)) {
 		return 1;
 	}
 	nodes = calloc((size_t)m.n, sizeof(*nodes));
@@ -373,11 +373,11 @@ int cmd_restart(int argc, char **argv)
 		cli_error("restart: bad coordinator address %s", arg_coord ? arg_coord : "");
 		return 1;
 	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		cli_error("restart: cannot create %s: %s", dir, strerror(errno));
+	if (mkdir(ckpt_dir, 0700) != 0 && errno != EEXIST) {
+		cli_error("restart: cannot create %s: %s", ckpt_dir, strerror(errno));
 		return 1;
 	}
-	if (cli_coord_ensure(&a, dir, 0))
+	if (cli_coord_ensure(&a, ckpt_dir, 0))
 		return 1;
 	/* This connection stays open in every process of the tree until it is
 	 * back (HELLO): if it closes earlier, the coordinator knows that a
@@ -386,7 +386,7 @@ int cmd_restart(int argc, char **argv)
 	if (watch_fd >= 0)
 		proto_send(watch_fd, "RESTART gen=%llu procs=%d watch=1",
 			   (unsigned long long)nodes[0].h.generation, m.n);
-	if (cli_runtime_env(&a, dir))
+	if (cli_runtime_env(&a, ckpt_dir))
 		return 1;
 	if (arg_env[0])
 		setenv(ENV_RESTART_ENV, arg_env, 1);

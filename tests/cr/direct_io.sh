@@ -40,13 +40,6 @@ not_cached() {
 		fail "$res of $isize bytes of $img are in the page cache: not written with O_DIRECT"
 }
 
-restart() {
-	"$COCOON" restart --ckpt-dir "$D" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
-	rpid=$!
-	pids="$pids $rpid"
-	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
-}
-
 # story DIR CHECK: launch --direct with images in DIR, checkpoint (CHECK the
 # image), lose a change with the kill, restart, verify; once more, with a
 # forked checkpoint (its copy writes with O_DIRECT too).
@@ -60,7 +53,7 @@ story() {
 	$2
 	signal USR1 "^round 1 " 1 # lost with the kill
 	kill_all
-	restart
+	restart_dirty
 	verified 1
 	ckpt 2 --forked
 	full
@@ -68,12 +61,9 @@ story() {
 	signal USR1 "^round 1 " 2 # the restart took the program back to round 0
 	kill_all
 	wait $rpid 2>/dev/null
-	restart
+	restart_dirty
 	verified 2
-	kill -TERM "$(first_pid)"
-	wait $rpid
-	rc=$?
-	[ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: rc $rc, $(tail -2 "$T/out")"
+	dirty_passes
 }
 
 story "$TMPDIR/direct" not_cached
@@ -90,11 +80,9 @@ signal USR1 "^round 1 " 1
 ckpt 2
 [ "$isize" -lt $((8 << 20)) ] || fail "incremental image of $isize bytes after 1% changed"
 kill_all
-restart
+restart_dirty
 verified 1
-kill -TERM "$(first_pid)"
-wait $rpid
-[ $? -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: $(tail -2 "$T/out")"
+dirty_passes
 
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	SHM=$(mktemp -d /dev/shm/cocoon-direct.XXXXXX)

@@ -40,12 +40,7 @@ data 3 --forked >"$T/changed"
 cmp -s "$T/normal" "$T/changed" &&
 	fail "the data did not change after the program rewrote it: $(cat "$T/changed")"
 kill_all
-"$COCOON" restart --ckpt-dir "$D" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
-rpid=$!
-pids="$pids $rpid"
-wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
+restart_dirty
 verified 1
-kill -TERM "$(first_pid)"
-wait $rpid
-[ $? -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: $(tail -2 "$T/out")"
+dirty_passes
 echo PASS

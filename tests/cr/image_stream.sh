@@ -37,14 +37,6 @@ ckpt() { # N [ARGS]: checkpoint, want generation N
 	[ -s "$R/$name" ] || fail "the command did not store $name"
 }
 
-restart() {
-	"$COCOON" restart --ckpt-dir "$D" --image-stream "$FETCH" >"$T/restart.out" \
-		2>"$T/restart.err" </dev/null &
-	rpid=$!
-	pids="$pids $rpid"
-	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
-}
-
 failed_ckpt() { # CASE WORDS: the checkpoint fails with one line holding WORDS
 	"$COCOON" checkpoint >"$T/fail.out" 2>"$T/fail.err"
 	rc=$?
@@ -75,13 +67,13 @@ cp "$T/store.sh" "$T/cmd.sh"
 
 signal USR1 "^round 1 " 1 # lost with the kill
 kill_all
-restart
+restart_dirty --image-stream "$FETCH"
 verified 2
 ckpt 4 # numbers of failed generations are not used again
 signal USR1 "^round 1 " 2
 kill_all
 wait $rpid 2>/dev/null
-restart
+restart_dirty --image-stream "$FETCH"
 verified 3
 
 # The restart side's failures: one line, nothing started.
@@ -94,9 +86,7 @@ FETCH="head -c 200000 '$R'/\$COCOON_IMAGE"
 "$COCOON" restart --ckpt-dir "$D" --image-stream "$FETCH" >/dev/null 2>"$T/rfail.err" </dev/null
 [ $? -ne 0 ] || fail "restart from a truncated stream succeeded"
 one_error "truncated stream" "$T/rfail.err"
-kill -TERM "$(first_pid)"
-wait $rpid
-[ $? -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: $(tail -2 "$T/out")"
+dirty_passes
 
 # Compressed, and forked: the copy writes into the pipe, the program
 # waits for the command.
@@ -109,9 +99,7 @@ launch_dirty --compress zstd --image-stream "sh '$T/cmd.sh'"
 ckpt 1 --forked
 signal USR1 "^round 1 " 3
 kill_all
-restart
+restart_dirty --image-stream "$FETCH"
 verified 4
-kill -TERM "$(first_pid)"
-wait $rpid
-[ $? -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: $(tail -2 "$T/out")"
+dirty_passes
 echo PASS

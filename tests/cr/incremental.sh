@@ -24,13 +24,6 @@ ckpt() {
 	isize=$(wc -c <"$(sed -n 2p "$T/ckpt.out")")
 }
 
-restart() { # [--fast]
-	"$COCOON" restart --ckpt-dir "$D" "$@" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
-	rpid=$!
-	pids="$pids $rpid"
-	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
-}
-
 # round MODE [LAUNCH_FLAG...]: the whole story, with COCOON_TRACK=MODE
 # ("" or hash); LAUNCH_FLAGs for cocoon launch
 round() {
@@ -58,7 +51,7 @@ round() {
 		fail "inspect --verify: $(tail -2 "$T/inspect.out")"
 	grep -q "^  gen-000001/" "$T/inspect.out" || fail "inspect shows no reference: $(cat "$T/inspect.out")"
 	kill_all
-	restart
+	restart_dirty
 	signal USR2 "^verify" 1
 	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the restart: $(tail -2 "$T/out")"
 
@@ -80,7 +73,7 @@ round() {
 	one_error missing-dep "$T/missing.err"
 	grep -q "needs the earlier image gen-000004/" "$T/missing.err" || fail "$(cat "$T/missing.err")"
 	mv "$T/aside.img" "$img4"
-	restart --fast # regions with references are read, the others mapped
+	restart_dirty --fast # regions with references are read, the others mapped
 	signal USR2 "^verify" 2
 	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the second restart: $(tail -2 "$T/out")"
 	# a forked checkpoint is a full one (its copy cannot see the tracking)
@@ -89,7 +82,7 @@ round() {
 	[ "$(wc -c <"$(sed -n 2p "$T/ckpt.out")")" -gt $((full / 2)) ] || fail "a forked checkpoint must be full"
 	kill_all
 	wait $rpid 2>/dev/null
-	restart --fast # from a full image: all big regions mapped from it
+	restart_dirty --fast # from a full image: all big regions mapped from it
 	signal USR2 "^verify" 3
 	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after the forked checkpoint: $(tail -2 "$T/out")"
 	# Memory mapped from an image is not tracked (saved whole), the rest is.
@@ -99,13 +92,10 @@ round() {
 	ckpt 8
 	kill_all
 	wait $rpid 2>/dev/null
-	restart
+	restart_dirty
 	signal USR2 "^verify" 4
 	tail -1 "$T/out" | grep -qx "verify ok" || fail "memory after a chain on a fast restart: $(tail -2 "$T/out")"
-	kill -TERM "$(first_pid)"
-	wait $rpid
-	rc=$?
-	[ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: rc $rc, $(tail -2 "$T/out")"
+	dirty_passes
 	COCOON_TRACK=
 }
 

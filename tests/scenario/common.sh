@@ -80,6 +80,24 @@ launch_dirty() {
 }
 
 
+# restart_dirty [RESTART_ARG...]: cocoon restart from $D in the background
+# ($rpid, added to $pids) and wait until the coordinator lists it running.
+restart_dirty() {
+	"$COCOON" restart --ckpt-dir "$D" "$@" >"$T/restart.out" 2>"$T/restart.err" </dev/null &
+	rpid=$!
+	pids="${pids:-} $rpid"
+	wait_for "\"$COCOON\" status | grep -q running" 20 || fail "no restart: $(cat "$T/restart.err")"
+}
+
+# dirty_passes: SIGTERM ends the restarted dirty.c ($rpid), which must
+# print PASS and exit 0.
+dirty_passes() {
+	kill -TERM "$(first_pid)"
+	wait $rpid
+	rc=$?
+	[ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx PASS || fail "program: rc $rc, $(tail -2 "$T/out")"
+}
+
 # signal SIG PATTERN COUNT: send SIG to the computation's first process and
 # wait until COUNT lines of $T/out match PATTERN.
 signal() {
